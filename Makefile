@@ -1,0 +1,73 @@
+# The few commands people run. Each target sets up the environment it needs.
+# `make book` builds the HTML book; `make test` runs every check.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard chapters/*/*.ipynb))
+
+.PHONY: help setup book lab test lint unit nbval exercises html-check browser release grade run-notebooks bench clean
+
+help:
+	@echo "make book      build the HTML book into _build/html"
+	@echo "make test      run every check (lint, unit tests, notebooks, exercises, book, browser)"
+	@echo "make lab       open the chapters in JupyterLab"
+	@echo "make release   write student copies of the exercises to release/"
+	@echo "make run-notebooks   re-execute every notebook in place (authors)"
+
+# -- environment -------------------------------------------------------------
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+vendor/.mathjax: $(STAMP) tools/fetch_assets.py
+	$(BIN)/python tools/fetch_assets.py
+	touch $@
+
+# -- reading ------------------------------------------------------------------
+book: $(STAMP) vendor/.mathjax
+	$(BIN)/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
+	@echo
+	@echo "The book is ready: open $(CURDIR)/_build/html/index.html in a browser."
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+# -- checking -----------------------------------------------------------------
+test: lint unit nbval exercises book html-check browser
+	@echo "All checks passed."
+
+lint: $(STAMP)
+	$(BIN)/ruff check celesson tests tools chapters
+	$(BIN)/python tools/check_notebooks.py $(NOTEBOOKS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests -m "not book and not browser"
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -q --nbval $(NOTEBOOKS) -p no:cacheprovider
+
+exercises: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_exercises.py
+
+html-check: $(STAMP)
+	$(BIN)/python -m pytest -q tests -m "book"
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest -q tests -m "browser"
+
+# -- authoring ----------------------------------------------------------------
+run-notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
+
+release: $(STAMP)
+	$(BIN)/python tools/release.py
+
+clean:
+	rm -rf _build release artifacts
