@@ -14,6 +14,8 @@ help:
 	@echo "make test      run every check (lint, unit tests, notebooks, exercises, book, browser)"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make release   write student copies of the exercises to release/"
+	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks"
+	@echo "make bench     accuracy and speed benchmark of the helpers"
 	@echo "make run-notebooks   re-execute every notebook in place (authors)"
 
 # -- environment -------------------------------------------------------------
@@ -68,6 +70,15 @@ run-notebooks: $(STAMP)
 
 release: $(STAMP)
 	$(BIN)/python tools/release.py
+
+# grade a folder of submissions: make grade SUBMISSIONS=path/to/submissions
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=folder (one sub-folder per student)"; exit 2)
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)"
+
+# accuracy and speed of the cross-entropy helpers against their peers
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf _build release artifacts
