@@ -1,0 +1,404 @@
+"""The built book in a real browser (``make book`` first; run with ``-m browser``).
+
+Debian's chromium, driven headless by Playwright, opens every page of
+``_build/html`` from a local HTTP server and checks what a reader would see:
+MathJax typesets every formula (no raw TeX left, no TeX errors), every image
+loads, the console stays free of errors and no request leaves the local server.
+A full-page screenshot of every page goes to ``artifacts/screenshots/``.
+Chapter 1 is then used by hand: its quiz answers a click, its interactive
+example follows the slider, and its exercise solutions start folded.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SKIP_PAGES = {"index.html", "search.html", "genindex.html"}  # redirect stub, search UI
+LESSON_1 = "chapters/01_cross_entropy/lesson.html"
+EXERCISES_1 = "chapters/01_cross_entropy/exercises.html"
+SHARED_PAGES = {LESSON_1, EXERCISES_1}
+TIMEOUT_MS = 20_000
+
+# Visible text outside code and typeset math that still looks like TeX.
+RAW_TEX = re.compile(
+    r"\$\$|\\\(|\\\)|\\\[|\\\]|\$[^$\s][^$]*\$"
+    r"|\\(?:frac|sum|prod|ln|log|exp|mathrm|mathbf|operatorname|begin|end|left|right|sigma|cdot"
+    r"|partial|nabla|infty|quad|text)\b"
+)
+
+VISIBLE_PROSE_JS = """
+() => {
+  const skip = new Set(["SCRIPT", "STYLE", "PRE", "CODE", "TEXTAREA", "NOSCRIPT",
+                        "MJX-CONTAINER", "MJX-ASSISTIVE-MML", "SVG", "MATH"]);
+  const root = document.querySelector("main") || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    let el = node.parentElement, hidden = false;
+    for (let p = el; p; p = p.parentElement) {
+      if (skip.has(p.tagName.toUpperCase())) { hidden = true; break; }
+    }
+    if (hidden || !node.textContent.trim()) continue;
+    if (!el.getClientRects().length) continue;  // not rendered (folded, display:none)
+    texts.push(node.textContent);
+  }
+  return texts;
+}
+"""
+
+MATHJAX_DONE_JS = """
+async () => {
+  if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return "absent";
+  await MathJax.startup.promise;
+  return MathJax.version;
+}
+"""
+
+MATH_STATE_JS = """
+() => {
+  const elements = Array.from(document.querySelectorAll("span.math, div.math"));
+  const untypeset = elements.filter(e => !e.querySelector("mjx-container"))
+                            .map(e => e.textContent.slice(0, 80));
+  const errors = Array.from(document.querySelectorAll(
+      "mjx-merror, [data-mml-node='merror']")).map(e => e.textContent.slice(0, 80));
+  return {count: elements.length, untypeset, errors,
+          containers: document.querySelectorAll("mjx-container").length};
+}
+"""
+
+IMAGES_JS = """
+async () => {
+  const images = Array.from(document.images);
+  await Promise.all(images.map(img => {
+    img.loading = "eager";
+    if (img.complete) return null;
+    return new Promise(done => {
+      img.addEventListener("load", done); img.addEventListener("error", done);
+      setTimeout(done, 5000);
+    });
+  }));
+  return images.map(img => ({src: img.getAttribute("src"), width: img.naturalWidth}));
+}
+"""
+
+
+def built_pages() -> list[str]:
+    """Pages of the built book, relative to ``_build/html`` (empty if not built)."""
+    if not HTML.is_dir():
+        return []
+    return sorted(
+        p.relative_to(HTML).as_posix()
+        for p in HTML.rglob("*.html")
+        if "_static" not in p.relative_to(HTML).parts
+        and p.relative_to(HTML).as_posix() not in SKIP_PAGES
+    )
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output clean."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """Serve ``_build/html`` on a free local port; yield the base URL."""
+    assert (HTML / "intro.html").is_file(), "_build/html is missing: run `make book` first"
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian chromium (never a downloaded browser)."""
+    assert CHROMIUM.is_file(), (
+        "Debian chromium is missing: `apt-get install -y --no-install-recommends chromium`"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Visit:
+    """One page opened in a fresh browser context, with everything it logged."""
+
+    def __init__(self, browser: object, base: str, page_name: str) -> None:
+        self.origin = urlsplit(base).netloc
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.failed: list[str] = []
+        # Requests to any other host are recorded and aborted (the test must not
+        # depend on the network); local ones go through.
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.on(
+            "response",
+            lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        self.page.on("requestfailed", self._request_failed)
+        self.pending: dict[object, str] = {}
+        self.page.on("request", lambda r: self.pending.__setitem__(r, r.url))
+        self.page.on("requestfinished", lambda r: self.pending.pop(r, None))
+        self.page.on("requestfailed", lambda r: self.pending.pop(r, None))
+        self.page.goto(base + page_name, wait_until="load")
+        self.mathjax = self.page.evaluate(MATHJAX_DONE_JS)
+        self.settle()
+
+    def settle(self, quiet_ms: float = 700.0) -> None:
+        """Wait until no request has been in flight for ``quiet_ms``.
+
+        jupyterquiz re-typesets its questions 0.5 s after it runs (and would fetch
+        MathJax from a CDN if that failed): late requests must happen before the
+        page is judged. Fails with the pending URLs instead of hanging.
+        """
+        start = last_busy = time.monotonic()
+        while (time.monotonic() - last_busy) * 1000 < quiet_ms:
+            self.page.wait_for_timeout(100)
+            if self.pending:
+                last_busy = time.monotonic()
+            if (time.monotonic() - start) * 1000 > TIMEOUT_MS:
+                pytest.fail(f"requests still pending after {TIMEOUT_MS} ms: {self.pending}")
+
+    def _route(self, route: object) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"data", "blob", "about"} or parts.netloc == self.origin:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def _console(self, message: object) -> None:
+        if message.type == "error":
+            self.errors.append(f"console.error: {message.text}")
+
+    def _request_failed(self, request: object) -> None:
+        if urlsplit(request.url).netloc == self.origin:
+            self.failed.append(f"failed {request.url}: {request.failure}")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_visits() -> Iterator[dict[str, Visit]]:
+    """Chapter-1 pages stay open between tests (a page load costs seconds)."""
+    cache: dict[str, Visit] = {}
+    yield cache
+    for v in cache.values():
+        v.close()
+
+
+@pytest.fixture
+def visit(browser: object, server: str, shared_visits: dict[str, Visit]) -> Iterator[object]:
+    """Open pages with ``visit(name)``; pages other than chapter 1's close after the test."""
+    opened: list[Visit] = []
+
+    def open_page(page_name: str) -> Visit:
+        if not (HTML / page_name.split("?")[0]).is_file():
+            pytest.skip(f"{page_name} is not in the built book yet")
+        if page_name in SHARED_PAGES:
+            if page_name not in shared_visits:
+                shared_visits[page_name] = Visit(browser, server, page_name)
+            return shared_visits[page_name]
+        opened.append(Visit(browser, server, page_name))
+        return opened[-1]
+
+    yield open_page
+    for v in opened:
+        v.close()
+
+
+@pytest.mark.parametrize("page_name", built_pages() or ["<book not built>"])
+def test_page_renders_cleanly(visit: object, page_name: str) -> None:
+    assert page_name != "<book not built>", "_build/html has no pages: run `make book` first"
+    v = visit(page_name)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / (page_name.removesuffix(".html").replace("/", "__") + ".png")
+    v.page.screenshot(path=str(shot), full_page=True)
+
+    assert not v.outside, f"requests outside the book: {v.outside}"
+    assert not v.failed, f"failed requests: {v.failed}"
+    assert not v.errors, "console errors:\n" + "\n".join(v.errors)
+
+    math_state = v.page.evaluate(MATH_STATE_JS)
+    if math_state["count"]:
+        assert v.mathjax.startswith("3."), f"page has math but MathJax is {v.mathjax!r}"
+    assert not math_state["untypeset"], f"math not typeset: {math_state['untypeset']}"
+    assert not math_state["errors"], f"TeX errors: {math_state['errors']}"
+    assert math_state["containers"] >= math_state["count"]
+
+    raw = [t.strip()[:100] for t in v.page.evaluate(VISIBLE_PROSE_JS) if RAW_TEX.search(t)]
+    assert not raw, "visible raw TeX:\n" + "\n".join(raw)
+
+    images = v.page.evaluate(IMAGES_JS)
+    broken = [img["src"] for img in images if img["width"] == 0]
+    assert not broken, f"images that did not load: {broken}"
+
+    folded = v.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.tag_hide-input details, "
+        "details.hide')).filter(d => d.open).length"
+    )
+    assert folded == 0, f"{folded} hidden cell(s) start unfolded"
+
+
+def readout_value(v: Visit) -> tuple[float, int]:
+    """The loss shown in ``#ce-readout`` (its last decimal number) and its decimals."""
+    text = v.page.locator("#ce-readout").inner_text()
+    found = re.findall(r"\d+\.\d+", text)
+    assert found, f"#ce-readout shows no decimal number: {text!r}"
+    return float(found[-1]), len(found[-1].split(".")[1])
+
+
+def shown_p(v: Visit) -> float:
+    """The predicted probability the widget shows next to its slider (``#ce-p``)."""
+    return float(v.page.locator("#ce-p").inner_text())
+
+
+def move_slider(v: Visit, target: float) -> float:
+    """Drag ``#ce-slider`` to the position showing ``p = target``; return the p shown.
+
+    The slider's positions map linearly to probabilities: read the two ends, solve
+    for the position of ``target``, and fill it in (Playwright dispatches the
+    ``input`` and ``change`` events a drag would).
+    """
+    slider = v.page.locator("#ce-slider")
+    lo, hi = (float(slider.get_attribute(a)) for a in ("min", "max"))
+    slider.fill(f"{lo:g}")
+    p_lo = shown_p(v)
+    slider.fill(f"{hi:g}")
+    p_hi = shown_p(v)
+    position = round(lo + (target - p_lo) * (hi - lo) / (p_hi - p_lo))
+    slider.fill(str(position))
+    p = shown_p(v)
+    assert abs(p - target) <= abs(p_hi - p_lo) / (hi - lo) / 2 + 1e-12, (
+        f"slider at {position} shows p = {p}, wanted {target}"
+    )
+    return p
+
+
+def assert_readout(v: Visit, expected: float, what: str) -> None:
+    shown, decimals = readout_value(v)
+    assert decimals >= 2, f"readout {shown} is too coarse to check"
+    assert abs(shown - expected) <= 0.5 * 10.0**-decimals + 1e-12, (
+        f"{what}: readout {shown}, the formula gives {expected:.6f}"
+    )
+
+
+def test_lesson1_interactive_example_follows_the_slider(visit: object) -> None:
+    v = visit(LESSON_1)
+    for selector in ("input#ce-slider[type=range]", "#ce-readout", "#ce-p", "#ce-y1", "#ce-y0"):
+        assert v.page.locator(selector).count() == 1, f"chapter 1 has no {selector}"
+    v.page.locator("#ce-y1").check()
+    before = v.page.locator("#ce-readout").inner_text()
+    p = move_slider(v, 0.2)
+    assert p == 0.2, f"the slider cannot show p = 0.2 exactly (shows {p})"
+    assert v.page.locator("#ce-readout").inner_text() != before, "readout did not change"
+    assert_readout(v, 1.609, "y=1, p=0.2 (-ln 0.2 = 1.609)")
+    for target in (0.9, 0.01, 0.5):
+        p = move_slider(v, target)
+        assert_readout(v, -math.log(p), f"y=1, p={p}")
+    v.page.locator("#ce-y0").check()
+    for target in (0.2, 0.9, 0.99):
+        p = move_slider(v, target)
+        assert_readout(v, -math.log1p(-p), f"y=0, p={p}")
+    assert not v.errors, "console errors:\n" + "\n".join(v.errors)
+
+
+def test_lesson1_quiz_answers_a_click(visit: object) -> None:
+    v = visit(LESSON_1)
+    buttons = v.page.locator(".MCButton")
+    assert buttons.count() >= 2, "chapter 1 has no multiple-choice quiz (jupyterquiz .MCButton)"
+    first = buttons.first
+    feedback = v.page.locator(".Feedback").first
+    assert feedback.inner_text().strip() == "", "feedback shown before any answer"
+    question = first.locator("xpath=ancestor::*[contains(@class,'Quiz')][1]")
+    wrong = question.locator(".MCButton:not([data-correct='true'])").first
+    right = question.locator(".MCButton[data-correct='true']").first
+    assert right.count() == 1, "the first question has no correct answer"
+    fb = question.locator(".Feedback")
+    if wrong.count():
+        wrong.click()
+        fb.filter(has_text=re.compile(r"\S")).wait_for()
+        assert "incorrect" in (fb.get_attribute("class") or "")
+        assert "incorrectButton" in (wrong.get_attribute("class") or "")
+    right.click()
+    v.page.wait_for_function(
+        "el => el.classList.contains('correct') && el.textContent.trim().length > 0",
+        arg=fb.element_handle(),
+    )
+    assert "correctButton" in (right.get_attribute("class") or "")
+    assert fb.inner_text().strip(), "no feedback text after the correct answer"
+    assert not v.errors, "console errors:\n" + "\n".join(v.errors)
+    assert not v.outside, f"requests outside the book: {v.outside}"
+
+
+def test_exercises1_solutions_start_folded_and_open_on_click(visit: object) -> None:
+    v = visit(EXERCISES_1)
+    toggles = v.page.locator(".cell.tag_hide-input details")
+    assert toggles.count() >= 1, "chapter 1 exercises have no hide-input solution cell"
+    for i in range(toggles.count()):
+        details = toggles.nth(i)
+        body = details.locator(".cell_input")
+        assert details.evaluate("d => !d.open"), f"solution {i} starts open"
+        assert not body.is_visible(), f"solution {i} is visible before a click"
+        details.locator("summary").click()
+        body.wait_for(state="visible")
+        assert details.evaluate("d => d.open")
+        assert "BEGIN SOLUTION" in body.inner_text()
+    assert not v.errors, "console errors:\n" + "\n".join(v.errors)
+
+
+def test_search_works_offline(visit: object) -> None:
+    v = visit("search.html?q=entropy")
+    results = v.page.locator("#search-results ul.search li")
+    results.first.wait_for(state="visible")
+    assert results.count() >= 1
+    links = results.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
+    assert any("chapters/" in href for href in links), f"search found no chapter: {links}"
+    assert not v.errors, "console errors:\n" + "\n".join(v.errors)
+    assert not v.outside, f"requests outside the book: {v.outside}"
