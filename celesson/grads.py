@@ -1,0 +1,667 @@
+r"""Closed-form gradients of the losses in :mod:`celesson.losses`, and a gradient checker.
+
+Every ``*_grad`` function returns the gradient of the corresponding loss with the
+same ``reduction`` with respect to its first argument (the logits unless stated
+otherwise), as an array of that argument's shape:
+
+* ``reduction="none"``: the derivative of each sample's loss with respect to its own
+  inputs (the samples do not interact, so this is also the gradient of the sum);
+* ``reduction="sum"``: the gradient of the summed loss (the same array);
+* ``reduction="mean"``: the gradient of the mean loss, i.e. divided by the number of
+  samples :math:`N` (elements for the elementwise losses, rows for the
+  multi-class ones).
+
+:func:`numerical_gradient` and :func:`check_gradient` compare any of them against
+central differences.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import (
+    as_float_array,
+    as_index_array,
+    check_axis,
+    check_pair_shapes,
+    check_probabilities,
+    check_real_scalar,
+    check_reduction,
+    finish,
+)
+from .losses import (
+    _bce_logits,
+    _binary_pair,
+    _ce_index,
+    _check_alpha,
+    _check_gamma,
+    _prepare_logits,
+    _split_target,
+    _weighted,
+)
+from .numerics import _sigmoid, _softmax
+
+__all__ = [
+    "GradientCheck",
+    "bce_with_logits_grad",
+    "binary_cross_entropy_grad",
+    "check_gradient",
+    "cross_entropy_grad",
+    "focal_loss_grad",
+    "mse_loss_grad",
+    "mse_sigmoid_grad",
+    "nll_loss_grad",
+    "numerical_gradient",
+    "sigmoid_grad",
+    "softmax_focal_loss_grad",
+    "softmax_jacobian",
+]
+
+
+def _scale(g: np.ndarray, reduction: str, n: int, name: str) -> Any:
+    """Apply the ``1/N`` of ``reduction="mean"``."""
+    if reduction == "mean":
+        if n == 0:
+            raise ValueError(
+                f'{name} is empty: reduction="mean" of zero elements is undefined '
+                '(use reduction="sum" or "none")'
+            )
+        g /= n
+    return finish(g)
+
+
+# ------------------------------------------------------------------- elementwise
+
+
+def sigmoid_grad(z: ArrayLike) -> Any:
+    r"""Derivative of the sigmoid, :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`.
+
+    Evaluated as :math:`\sigma(z)\,\sigma(-z)`, which keeps its relative accuracy in
+    both tails (where :math:`1 - \sigma(z)` would round to 0).
+
+    Parameters
+    ----------
+    z : array_like
+        Logits (``±inf`` give 0, NaN rejected).
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(sigmoid_grad(0.0))
+    0.25
+    """
+    z = as_float_array(z, "z")
+    return finish(_sigmoid(z) * _sigmoid(-z))
+
+
+def _sigmoid_minus_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r""":math:`\sigma(z) - y`, exactly :math:`-\sigma(-z)` where ``y == 1``."""
+    g = np.asarray(_sigmoid(z) - y)
+    ones = y == 1.0
+    if ones.any():
+        g[ones] = -_sigmoid(-z[ones])
+    return g
+
+
+def bce_with_logits_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
+    r"""Gradient of :func:`~celesson.losses.binary_cross_entropy_with_logits` w.r.t. ``z``.
+
+    .. math::
+
+        \frac{\partial \ell}{\partial z} = \sigma(z) - y,
+
+    evaluated as :math:`-\sigma(-z)` for ``y = 1`` so that it keeps its relative
+    accuracy for large ``z``.  Divided by the number of elements for
+    ``reduction="mean"``.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits.
+    y : array_like
+        Targets in :math:`[0, 1]` of the same shape (or a scalar).
+    reduction : {"none", "sum", "mean"}, default "none"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        Shape of the broadcast ``z``.
+
+    Examples
+    --------
+    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0]).tolist()
+    [-0.5, 0.5]
+    """
+    reduction = check_reduction(reduction)
+    z, y = _binary_pair(z, y, "z")
+    return _scale(_sigmoid_minus_target(z, y), reduction, z.size, "z")
+
+
+def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
+    r"""Gradient w.r.t. ``z`` of the squared error of a sigmoid output, ``mse_loss(sigmoid(z), y)``.
+
+    The per-element loss is :math:`(a - y)^2` with :math:`a = \sigma(z)` (no factor
+    :math:`\tfrac12`, as in :func:`~celesson.losses.mse_loss`), so
+
+    .. math::
+
+        \frac{\partial}{\partial z} (a - y)^2 = 2\,(a - y)\,\sigma'(z)
+        = 2\,(a - y)\,a\,(1 - a).
+
+    For the convention :math:`\tfrac12 (a-y)^2` halve the result.  Divided by the
+    number of elements for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits.
+    y : array_like
+        Targets in :math:`[0, 1]` of the same shape (or a scalar).
+    reduction : {"none", "sum", "mean"}, default "none"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(mse_sigmoid_grad(0.0, 1.0))
+    -0.25
+    """
+    reduction = check_reduction(reduction)
+    z, y = _binary_pair(z, y, "z")
+    g = 2.0 * _sigmoid_minus_target(z, y) * (_sigmoid(z) * _sigmoid(-z))
+    return _scale(g, reduction, z.size, "z")
+
+
+def focal_loss_grad(
+    z: ArrayLike,
+    y: ArrayLike,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    reduction: str = "none",
+) -> Any:
+    r"""Gradient of :func:`~celesson.losses.focal_loss` w.r.t. the logits ``z``.
+
+    With :math:`q = 1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)`,
+    :math:`c = y\operatorname{softplus}(-z) + (1-y)\operatorname{softplus}(z)` (the
+    binary cross-entropy) and :math:`\mathrm{FL} = \alpha_t q^{\gamma} c`:
+
+    .. math::
+
+        \frac{\partial\,\mathrm{FL}}{\partial z}
+        = \alpha_t\, q^{\gamma}\Big[\gamma\,(1 - 2y)\,\frac{\sigma(z)\sigma(-z)}{q}\,c
+          + \sigma(z) - y\Big],
+
+    using :math:`\partial q/\partial z = (1-2y)\,\sigma(z)\sigma(-z)` and
+    :math:`\partial c/\partial z = \sigma(z) - y`.  For ``y = 1`` the ratio
+    :math:`\sigma(z)\sigma(-z)/q` is :math:`\sigma(z)`, for ``y = 0`` it is
+    :math:`\sigma(-z)`, so nothing is divided by a vanishing :math:`q`.
+
+    Parameters
+    ----------
+    z : array_like
+        Finite logits.
+    y : array_like
+        Targets in :math:`[0, 1]` of the same shape (or a scalar).
+    gamma : float, default 2.0
+        :math:`\gamma \ge 0`.
+    alpha : float or None, default None
+        :math:`\alpha \in [0, 1]`, or ``None`` for no class weighting.
+    reduction : {"none", "sum", "mean"}, default "none"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> bool(focal_loss_grad(0.3, 1.0, gamma=0.0) == bce_with_logits_grad(0.3, 1.0))
+    True
+    """
+    reduction = check_reduction(reduction)
+    gamma = _check_gamma(gamma)
+    alpha = _check_alpha(alpha)
+    z, y = _binary_pair(z, y, "z")
+    if not np.isfinite(z).all():
+        raise ValueError("z must be finite for focal_loss_grad")
+    g = _sigmoid_minus_target(z, y)
+    if gamma != 0.0:
+        s_pos, s_neg = _sigmoid(z), _sigmoid(-z)
+        q = y * s_neg + (1.0 - y) * s_pos
+        ratio = np.where(y == 1.0, s_pos, s_neg)
+        soft = (y != 0.0) & (y != 1.0)
+        np.divide(s_pos * s_neg, q, out=ratio, where=soft)
+        g += gamma * (1.0 - 2.0 * y) * ratio * _bce_logits(z, y)
+        g *= np.power(q, gamma)
+    if alpha is not None:
+        g *= alpha * y + (1.0 - alpha) * (1.0 - y)
+    return _scale(g, reduction, z.size, "z")
+
+
+def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
+    r"""Gradient of :func:`~celesson.losses.binary_cross_entropy` w.r.t. the probability ``p``.
+
+    .. math::
+
+        \frac{\partial \ell}{\partial p} = -\frac{y}{p} + \frac{1-y}{1-p}
+        = \frac{p - y}{p\,(1-p)},
+
+    evaluated as the first form (``±inf`` at ``p = 0`` or ``1`` where the loss is
+    infinite nearby, 0 times infinity taken as 0).
+
+    Parameters
+    ----------
+    p : array_like
+        Probabilities in :math:`[0, 1]`.
+    y : array_like
+        Targets in :math:`[0, 1]` of the same shape (or a scalar).
+    reduction : {"none", "sum", "mean"}, default "none"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(binary_cross_entropy_grad(0.5, 1.0))
+    -2.0
+    """
+    reduction = check_reduction(reduction)
+    p, y = _binary_pair(p, y, "p")
+    check_probabilities(p, "p")
+    with np.errstate(divide="ignore"):
+        g = _weighted(1.0 - y, 1.0 / (1.0 - p))
+        g -= _weighted(y, 1.0 / p)
+    return _scale(g, reduction, p.size, "p")
+
+
+def mse_loss_grad(pred: ArrayLike, target: ArrayLike, reduction: str = "none") -> Any:
+    r"""Gradient of :func:`~celesson.losses.mse_loss` w.r.t. ``pred``: :math:`2(\hat y - y)`.
+
+    Divided by the number of elements for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> mse_loss_grad([1.0, 3.0], [0.0, 3.0], reduction="mean").tolist()
+    [1.0, 0.0]
+    """
+    reduction = check_reduction(reduction)
+    pred_arr = as_float_array(pred, "pred")
+    target_arr = as_float_array(target, "target")
+    pred_arr, target_arr = check_pair_shapes(pred_arr, target_arr, "pred", "target")
+    return _scale(2.0 * (pred_arr - target_arr), reduction, pred_arr.size, "pred")
+
+
+# ------------------------------------------------------------------- multi-class
+
+
+def cross_entropy_grad(
+    logits: ArrayLike,
+    target: ArrayLike,
+    axis: int = -1,
+    label_smoothing: float = 0.0,
+    reduction: str = "none",
+) -> np.ndarray:
+    r"""Gradient of :func:`~celesson.losses.cross_entropy` w.r.t. the logits.
+
+    .. math::
+
+        \frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k - y_k,
+
+    with :math:`y` the (smoothed) target distribution.  For a class-index target the
+    entry of the true class, :math:`p_t - 1`, is evaluated as
+    :math:`\operatorname{expm1}(-\ell_0)` from the unsmoothed loss :math:`\ell_0`,
+    which keeps its relative accuracy when :math:`p_t` is close to 1.  Divided by
+    the number of samples for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    logits, target, axis, label_smoothing
+        As in :func:`~celesson.losses.cross_entropy`.
+    reduction : {"none", "sum", "mean"}, default "none"
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``logits``.
+
+    Examples
+    --------
+    >>> cross_entropy_grad([0.0, 0.0], 0).tolist()
+    [-0.5, 0.5]
+    """
+    reduction = check_reduction(reduction)
+    eps = check_real_scalar(label_smoothing, "label_smoothing", lo=0.0, hi=1.0, hi_open=True)
+    z, axis = _prepare_logits(logits, axis)
+    kind, t = _split_target(target, z, axis)
+    num_classes = z.shape[axis]
+    g = _softmax(z, axis, "logits")
+    if kind == "index":
+        t_keep = np.expand_dims(t, axis)
+        ce = _ce_index(z, t, axis, 0.0)
+        if eps > 0.0:
+            g -= eps / num_classes
+        np.put_along_axis(g, t_keep, np.expm1(-ce) + (eps - eps / num_classes), axis=axis)
+    else:
+        y = t if eps == 0.0 else (1.0 - eps) * t + eps / num_classes
+        g -= y
+    n_samples = z.size // num_classes
+    return _scale(g, reduction, n_samples, "logits")
+
+
+def softmax_focal_loss_grad(
+    logits: ArrayLike, target: ArrayLike, gamma: float = 2.0, reduction: str = "none"
+) -> np.ndarray:
+    r"""Gradient of :func:`~celesson.losses.softmax_focal_loss` w.r.t. the logits.
+
+    With :math:`p = \operatorname{softmax}(z)`, :math:`L = -\log p_t` and
+    :math:`q = 1 - p_t`, the loss :math:`q^{\gamma} L` has
+
+    .. math::
+
+        \frac{\partial}{\partial z_k}\, q^{\gamma} L
+        = (p_k - \delta_{kt})\,\Big(q^{\gamma} + \gamma\, q^{\gamma} p_t \frac{L}{q}\Big),
+
+    (:math:`\partial q/\partial z_k = -p_t(\delta_{kt} - p_k)`,
+    :math:`\partial L/\partial z_k = p_k - \delta_{kt}`).  :math:`L/q \ge 1` stays
+    bounded as :math:`q \to 0`.  Divided by the number of samples for
+    ``reduction="mean"``.
+
+    Parameters
+    ----------
+    logits : array_like
+        Finite logits, classes along the last axis.
+    target : array_like of int
+        Class indices of shape ``logits.shape[:-1]``.
+    gamma : float, default 2.0
+    reduction : {"none", "sum", "mean"}, default "none"
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> z = [[1.0, 0.0, -2.0]]
+    >>> bool(np.allclose(softmax_focal_loss_grad(z, [1], gamma=0.0), cross_entropy_grad(z, [1])))
+    True
+    """
+    reduction = check_reduction(reduction)
+    gamma = _check_gamma(gamma)
+    z, axis = _prepare_logits(logits, -1)
+    kind, t = _split_target(target, z, axis)
+    if kind != "index":
+        raise TypeError("softmax_focal_loss_grad needs integer class indices as target")
+    t_keep = np.expand_dims(t, axis)
+    g = _softmax(z, axis, "logits")  # rejects NaN and +inf
+    if not np.isfinite(z).all():
+        raise ValueError("logits must be finite for softmax_focal_loss_grad (found -inf)")
+    ce = _ce_index(z, t, axis, 0.0)
+    q_minus = np.expm1(-ce)  # p_t - 1 = -q
+    np.put_along_axis(g, t_keep, q_minus, axis=axis)
+    if gamma != 0.0:
+        q = -q_minus
+        p_t = 1.0 - q
+        ratio = np.ones_like(q)  # L / q, -> 1 as q -> 0
+        np.divide(ce, q, out=ratio, where=q > 0.0)
+        g *= np.power(q, gamma) * (1.0 + gamma * p_t * ratio)
+    n_samples = z.size // z.shape[axis]
+    return _scale(g, reduction, n_samples, "logits")
+
+
+def nll_loss_grad(log_probs: ArrayLike, target: ArrayLike, reduction: str = "none") -> np.ndarray:
+    r"""Gradient of :func:`~celesson.losses.nll_loss` w.r.t. ``log_probs``: :math:`-\delta_{kt}`.
+
+    Divided by the number of samples for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> nll_loss_grad(np.log([[0.5, 0.5]]), [1]).tolist()
+    [[0.0, -1.0]]
+    """
+    reduction = check_reduction(reduction)
+    lp = as_float_array(log_probs, "log_probs")
+    if lp.ndim == 0 or lp.shape[-1] == 0:
+        raise ValueError("log_probs must have at least one dimension with at least one class")
+    t_raw = np.asarray(target)
+    if t_raw.shape != lp.shape[:-1]:
+        raise ValueError(
+            f"target must have shape log_probs.shape[:-1]={lp.shape[:-1]}, got {t_raw.shape}"
+        )
+    t = as_index_array(t_raw, "target", lp.shape[-1])
+    g = np.zeros_like(lp)
+    np.put_along_axis(g, t[..., None], -1.0, axis=-1)
+    return _scale(g, reduction, lp.size // lp.shape[-1], "log_probs")
+
+
+def softmax_jacobian(z: ArrayLike, axis: int = -1) -> np.ndarray:
+    r"""Jacobian of the softmax, :math:`J_{ij} = \partial p_i/\partial z_j`.
+
+    .. math::
+
+        J_{ij} = p_i\,(\delta_{ij} - p_j), \qquad p = \operatorname{softmax}(z).
+
+    In matrix form :math:`J = \operatorname{diag}(p) - p\,p^{\top}`, symmetric, with
+    rows summing to 0.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits with the class axis ``axis`` of length :math:`K`.
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(..., K, K)``: the batch axes (``z``'s shape without ``axis``)
+        followed by the two class axes.
+
+    Examples
+    --------
+    >>> softmax_jacobian([0.0, 0.0]).tolist()
+    [[0.25, -0.25], [-0.25, 0.25]]
+    """
+    z_arr = as_float_array(z, "z", check_nan=False)
+    axis = check_axis(axis, z_arr.ndim)
+    p = np.moveaxis(_softmax(z_arr, axis), axis, -1)
+    jac = -p[..., :, None] * p[..., None, :]
+    diag = np.arange(p.shape[-1])
+    jac[..., diag, diag] += p
+    return jac
+
+
+# ------------------------------------------------------------------- checking
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], Any], x: ArrayLike, h: float | ArrayLike | None = None
+) -> Any:
+    r"""Gradient of a scalar function by central differences.
+
+    .. math::
+
+        \frac{\partial f}{\partial x_i} \approx
+        \frac{f(x + h_i e_i) - f(x - h_i e_i)}{(x_i + h_i) - (x_i - h_i)},
+
+    with the default step :math:`h_i = \epsilon^{1/3} \max(1, |x_i|)` (about
+    :math:`6 \times 10^{-6}` for :math:`|x_i| \le 1`), which balances the
+    :math:`O(h^2)` truncation error against rounding.  The denominator uses the
+    steps as actually represented in floating point.
+
+    Parameters
+    ----------
+    f : callable
+        Maps a float64 array shaped like ``x`` (a fresh copy each call) to a real
+        scalar.
+    x : array_like
+        The point (any shape; a scalar is allowed).
+    h : float or array_like, optional
+        Step(s), positive; a scalar or an array shaped like ``x``.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        The gradient, shaped like ``x``.
+
+    Examples
+    --------
+    >>> round(float(numerical_gradient(lambda v: v**3, 2.0)), 6)
+    12.0
+    """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    x_arr = as_float_array(x, "x")
+    if not np.isfinite(x_arr).all():
+        raise ValueError("x must be finite")
+    if h is None:
+        steps = np.cbrt(np.finfo(np.float64).eps) * np.maximum(1.0, np.abs(x_arr))
+    else:
+        steps = as_float_array(h, "h")
+        if steps.shape not in ((), x_arr.shape):
+            raise ValueError(
+                f"h must be a scalar or have x's shape {x_arr.shape}, got {steps.shape}"
+            )
+        if not (np.isfinite(steps).all() and (steps > 0).all()):
+            raise ValueError("h must be positive and finite")
+        steps = np.broadcast_to(steps, x_arr.shape)
+    flat_x = x_arr.ravel()
+    flat_h = steps.ravel()
+    grad = np.empty(flat_x.size)
+    for i in range(flat_x.size):
+        up, down = flat_x.copy(), flat_x.copy()
+        up[i] += flat_h[i]
+        down[i] -= flat_h[i]
+        f_up = _scalar_value(f(up.reshape(x_arr.shape)))
+        f_down = _scalar_value(f(down.reshape(x_arr.shape)))
+        grad[i] = (f_up - f_down) / (up[i] - down[i])
+    return finish(grad.reshape(x_arr.shape))
+
+
+def _scalar_value(value: Any) -> float:
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"f must return a real scalar, got {type(value).__name__} with shape {arr.shape}"
+        )
+    return float(arr.reshape(()))
+
+
+def _power_of_ten_bound(value: float) -> str:
+    """The smallest power of ten that is >= value, as text (stable across machines)."""
+    if value == 0.0:
+        return "0"
+    if not math.isfinite(value):
+        return repr(value)
+    return f"1e{math.ceil(math.log10(value)):+03d}"
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """Result of :func:`check_gradient`: truthy when the gradients agree.
+
+    Attributes
+    ----------
+    analytic, numeric : numpy.ndarray
+        The gradient under test and the central-difference estimate.
+    max_abs_error : float
+        :math:`\\max_i |g_i - \\hat g_i|`.
+    max_rel_error : float
+        :math:`\\max_i |g_i - \\hat g_i| / \\max(|g_i|, |\\hat g_i|)` (0 where both are 0).
+    ok : bool
+        Every entry satisfies :math:`|g_i - \\hat g_i| \\le atol + rtol\\,|\\hat g_i|`.
+    rtol, atol : float
+        The tolerances used.
+    """
+
+    analytic: np.ndarray = field(repr=False)
+    numeric: np.ndarray = field(repr=False)
+    max_abs_error: float
+    max_rel_error: float
+    ok: bool
+    rtol: float
+    atol: float
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        mark = "✔ gradient check passed" if self.ok else "✘ gradient check FAILED"
+        return (
+            f"{mark}: {self.analytic.size} entries, max abs error <= "
+            f"{_power_of_ten_bound(self.max_abs_error)}, max rel error <= "
+            f"{_power_of_ten_bound(self.max_rel_error)} (rtol={self.rtol:g}, atol={self.atol:g})"
+        )
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def check_gradient(
+    f: Callable[[np.ndarray], Any],
+    grad: Callable[[np.ndarray], ArrayLike] | ArrayLike,
+    x: ArrayLike,
+    *,
+    h: float | ArrayLike | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> GradientCheck:
+    """Compare a gradient with central differences of ``f`` at ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of an array shaped like ``x``.
+    grad : callable or array_like
+        The gradient to check: a function of ``x`` or the array :math:`\\nabla f(x)`.
+    x : array_like
+        The point.
+    h : float or array_like, optional
+        Steps for :func:`numerical_gradient`.
+    rtol, atol : float
+        Tolerances: every entry must satisfy
+        :math:`|g_i - \\hat g_i| \\le atol + rtol\\,|\\hat g_i|`.
+
+    Returns
+    -------
+    GradientCheck
+        Truthy when the check passes; ``print`` it for a one-line summary.
+
+    Examples
+    --------
+    >>> bool(check_gradient(lambda v: float((v**2).sum()), lambda v: 2 * v, [1.0, -2.0]))
+    True
+    """
+    rtol = check_real_scalar(rtol, "rtol", lo=0.0)
+    atol = check_real_scalar(atol, "atol", lo=0.0)
+    x_arr = as_float_array(x, "x")
+    numeric = np.asarray(numerical_gradient(f, x_arr, h), dtype=np.float64)
+    analytic_raw = grad(x_arr.copy()) if callable(grad) else grad
+    analytic = as_float_array(analytic_raw, "grad")
+    if analytic.shape != x_arr.shape:
+        raise ValueError(
+            f"grad must have x's shape {x_arr.shape}, got {analytic.shape}"
+        )
+    err = np.abs(analytic - numeric)
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    rel = np.zeros_like(err)
+    np.divide(err, scale, out=rel, where=scale > 0)
+    ok = bool(np.all(err <= atol + rtol * np.abs(numeric)))
+    return GradientCheck(
+        analytic=analytic,
+        numeric=numeric,
+        max_abs_error=float(err.max(initial=0.0)),
+        max_rel_error=float(rel.max(initial=0.0)),
+        ok=ok,
+        rtol=rtol,
+        atol=atol,
+    )

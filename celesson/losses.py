@@ -1,0 +1,646 @@
+r"""Loss functions for probabilities and logits, with PyTorch's conventions.
+
+Conventions shared by every function here:
+
+* The class axis is the last one unless an ``axis`` argument says otherwise.
+* ``reduction`` is ``"mean"`` (average over the batch; an empty batch raises),
+  ``"sum"`` or ``"none"`` (per-sample losses).  ``"mean"`` and ``"sum"`` return a
+  NumPy ``float64`` scalar; ``"none"`` returns an array, or a ``float64`` scalar for
+  a single sample.
+* Elementwise binary losses take two arguments of the same shape; either one may
+  also be a scalar, which is broadcast (handy for plotting a loss curve).
+* Where the mathematics gives :math:`+\infty` (for example :math:`-\log 0`), the
+  result is ``inf``: nothing is clamped.  Terms :math:`0 \cdot \log 0` are 0.
+* Losses are computed as sums of non-negative terms, so that small losses keep
+  their relative accuracy (a loss of :math:`10^{-30}` is returned as
+  :math:`10^{-30}`, not 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import (
+    as_float_array,
+    as_index_array,
+    check_axis,
+    check_distribution,
+    check_int,
+    check_pair_shapes,
+    check_probabilities,
+    check_real_scalar,
+    check_reduction,
+    finish,
+    reduce,
+)
+from .numerics import _lse_parts, _sigmoid
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "entropy",
+    "focal_loss",
+    "kl_divergence",
+    "mse_loss",
+    "nll_loss",
+    "smooth_labels",
+    "softmax_focal_loss",
+]
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def _binary_pair(
+    a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "y"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays ``a`` and ``y`` (probabilities in [0, 1]) of a common shape."""
+    a_arr = as_float_array(a, name_a)
+    y_arr = as_float_array(y, name_y)
+    check_probabilities(y_arr, name_y)
+    return check_pair_shapes(a_arr, y_arr, name_a, name_y)
+
+
+def _weighted(w: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``w * v`` with the convention ``0 * v = 0`` even for infinite ``v``."""
+    out = np.zeros(np.broadcast_shapes(w.shape, v.shape))
+    np.multiply(w, v, out=out, where=w != 0)
+    return out
+
+
+def binary_cross_entropy(p: ArrayLike, y: ArrayLike, reduction: str = "mean") -> Any:
+    r"""Binary cross-entropy of predicted probabilities ``p`` against targets ``y``.
+
+    .. math::
+
+        \ell(p, y) = -\,y \log p - (1 - y) \log(1 - p),
+
+    with :math:`0 \log 0 = 0`; :math:`\log(1-p)` is evaluated as
+    :math:`\operatorname{log1p}(-p)`.  Unlike PyTorch, which clamps the logarithm
+    at :math:`-100`, a confident wrong prediction (``p = 0`` with ``y = 1``) gives
+    ``inf``.  Prefer :func:`binary_cross_entropy_with_logits` when logits are at
+    hand.
+
+    Parameters
+    ----------
+    p : array_like
+        Predicted probabilities in :math:`[0, 1]`.
+    y : array_like
+        Targets in :math:`[0, 1]` (0/1 labels or soft labels), same shape as ``p``
+        (or a scalar).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> round(float(binary_cross_entropy(0.9, 1.0)), 6)
+    0.105361
+    >>> float(binary_cross_entropy(0.0, 1.0))
+    inf
+    """
+    reduction = check_reduction(reduction)
+    p, y = _binary_pair(p, y, "p")
+    check_probabilities(p, "p")
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+        log_q = np.log1p(-p)
+    loss = _weighted(y, log_p)
+    loss += _weighted(1.0 - y, log_q)
+    np.negative(loss, out=loss)
+    return reduce(loss, reduction, "p")
+
+
+def _bce_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r"""Per-element binary cross-entropy from logits, no checks.
+
+    :math:`y\operatorname{sp}(-z) + (1-y)\operatorname{sp}(z) =
+    \operatorname{log1p}(e^{-|z|}) + w z` with :math:`w = 1 - y` for :math:`z > 0`
+    and :math:`w = -y` for :math:`z \le 0`: both terms are non-negative.
+    """
+    loss = np.log1p(np.exp(-np.abs(z)))
+    w = np.where(z > 0, 1.0 - y, -y)
+    loss += _weighted(w, z)
+    return loss
+
+
+def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike, reduction: str = "mean") -> Any:
+    r"""Binary cross-entropy of a sigmoid output, computed from the logit ``z``.
+
+    .. math::
+
+        \ell(z, y) = -y \log\sigma(z) - (1-y)\log\sigma(-z)
+                   = y\,\operatorname{softplus}(-z) + (1-y)\operatorname{softplus}(z),
+
+    where :math:`\operatorname{softplus}(x) = \log(1 + e^{x})`.  It is evaluated as
+
+    .. math::
+
+        \ell(z, y) = \operatorname{log1p}(e^{-|z|}) + \begin{cases}
+            (1 - y)\,z & z > 0,\\ -y\,z & z \le 0,\end{cases}
+
+    which equals PyTorch's :math:`\max(z,0) - zy + \operatorname{log1p}(e^{-|z|})`
+    but adds two non-negative terms, so it keeps full relative accuracy everywhere:
+    for ``y = 1`` and large ``z`` the loss :math:`\operatorname{log1p}(e^{-z})
+    \approx e^{-z}` is not lost to cancellation.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits; ``±inf`` allowed (the loss is then 0 or ``inf``), NaN rejected.
+    y : array_like
+        Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(binary_cross_entropy_with_logits(0.0, 1.0)) == float(np.log(2.0))
+    True
+    >>> float(binary_cross_entropy_with_logits(40.0, 1.0))  # = log1p(exp(-40))
+    4.248354255291589e-18
+    """
+    reduction = check_reduction(reduction)
+    z, y = _binary_pair(z, y, "z")
+    return reduce(_bce_logits(z, y), reduction, "z")
+
+
+def _focal_modulator(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r""":math:`1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)`, computed without cancellation."""
+    q = _weighted(y, _sigmoid(-z))
+    q += _weighted(1.0 - y, _sigmoid(z))
+    return q
+
+
+def _check_gamma(gamma: Any) -> float:
+    return check_real_scalar(gamma, "gamma", lo=0.0)
+
+
+def _check_alpha(alpha: Any) -> float | None:
+    if alpha is None:
+        return None
+    return check_real_scalar(alpha, "alpha", lo=0.0, hi=1.0)
+
+
+def focal_loss(
+    z: ArrayLike,
+    y: ArrayLike,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Binary (sigmoid) focal loss of Lin et al. (2017), from logits.
+
+    With :math:`p = \sigma(z)`, :math:`p_t = p` for ``y = 1`` and :math:`1 - p` for
+    ``y = 0``:
+
+    .. math::
+
+        \mathrm{FL}(z, y) = -\alpha_t (1 - p_t)^{\gamma} \log p_t,
+        \qquad \alpha_t = \alpha y + (1 - \alpha)(1 - y).
+
+    For soft targets the same expression is used with
+    :math:`1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)` and :math:`-\log p_t` replaced
+    by :func:`binary_cross_entropy_with_logits` (the formula of torchvision's
+    ``sigmoid_focal_loss``).  Both factors are computed without cancellation.
+    ``gamma = 0`` and ``alpha = None`` give the binary cross-entropy exactly.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits (``±inf`` allowed, NaN rejected).
+    y : array_like
+        Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
+    gamma : float, default 2.0
+        Focusing parameter, :math:`\gamma \ge 0`.
+    alpha : float or None, default None
+        Class weight :math:`\alpha \in [0, 1]` of the positive class; ``None`` means
+        no weighting (:math:`\alpha_t = 1`).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> bool(focal_loss(1.5, 1.0, gamma=0.0) == binary_cross_entropy_with_logits(1.5, 1.0))
+    True
+    """
+    reduction = check_reduction(reduction)
+    gamma = _check_gamma(gamma)
+    alpha = _check_alpha(alpha)
+    z, y = _binary_pair(z, y, "z")
+    loss = _bce_logits(z, y)
+    if gamma != 0.0:
+        loss = _weighted(np.power(_focal_modulator(z, y), gamma), loss)
+    if alpha is not None:
+        loss = _weighted(alpha * y + (1.0 - alpha) * (1.0 - y), loss)
+    return reduce(loss, reduction, "z")
+
+
+def mse_loss(pred: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+    r"""Squared error :math:`(\hat y - y)^2` per element, reduced as asked.
+
+    ``reduction="mean"`` gives the mean squared error
+    :math:`\frac1N \sum_i (\hat y_i - y_i)^2` over all elements (PyTorch's
+    ``mse_loss``; no factor :math:`\tfrac12`).
+
+    Parameters
+    ----------
+    pred, target : array_like
+        Predictions and targets of the same shape (or one of them a scalar).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(mse_loss([0.0, 1.0], [1.0, 1.0]))
+    0.5
+    """
+    reduction = check_reduction(reduction)
+    pred_arr = as_float_array(pred, "pred")
+    target_arr = as_float_array(target, "target")
+    pred_arr, target_arr = check_pair_shapes(pred_arr, target_arr, "pred", "target")
+    with np.errstate(over="ignore"):
+        loss = np.square(pred_arr - target_arr)
+    return reduce(loss, reduction, "pred")
+
+
+# ------------------------------------------------------------------------ categorical
+
+
+def _prepare_logits(logits: ArrayLike, axis: Any) -> tuple[np.ndarray, int]:
+    z = as_float_array(logits, "logits", check_nan=False)
+    axis = check_axis(axis, z.ndim)
+    return z, axis
+
+
+def _split_target(
+    target: ArrayLike, z: np.ndarray, axis: int
+) -> tuple[str, np.ndarray]:
+    """Classify ``target`` as ``("index", ints)`` or ``("prob", floats)``; check it."""
+    if isinstance(target, str | bytes):
+        raise TypeError("target must be integer class indices or probabilities, got a string")
+    t = np.asarray(target)
+    num_classes = z.shape[axis]
+    batch_shape = z.shape[:axis] + z.shape[axis + 1 :]
+    if t.dtype.kind not in "biuf":
+        raise TypeError(
+            f"target must be integer class indices or probabilities, got dtype {t.dtype}"
+        )
+    if t.shape == z.shape and t.ndim > 0 and t.shape != batch_shape:
+        probs = as_float_array(t, "target")
+        check_distribution(probs, "target", axis)
+        return "prob", probs
+    if t.shape == batch_shape:
+        if t.dtype.kind not in "iu":
+            raise TypeError(
+                "target of shape logits.shape without the class axis must hold integer "
+                f"class indices, got dtype {t.dtype}"
+            )
+        return "index", as_index_array(t, "target", num_classes)
+    raise ValueError(
+        f"target must have shape {batch_shape} (class indices) or {z.shape} "
+        f"(probabilities) for logits of shape {z.shape} with class axis {axis}; "
+        f"got target.shape={t.shape}"
+    )
+
+
+def _ce_parts(
+    z: np.ndarray, axis: int, need_shift_sum: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Shift ``m``, :math:`\operatorname{log1p}(t)`, ``idx`` and optionally
+    :math:`\sum_k (m - z_k)`, all with keepdims along ``axis``."""
+    idx, m, t, d = _lse_parts(z, axis, "logits", keep_shifted=need_shift_sum)
+    shift_sum = None if d is None else -d.sum(axis=axis, keepdims=True)
+    return m, np.log1p(t), idx, shift_sum
+
+
+def _ce_index(z: np.ndarray, target: np.ndarray, axis: int, eps: float) -> np.ndarray:
+    """Per-sample cross-entropy with class indices (keepdims along ``axis``)."""
+    m, lp, _, shift_sum = _ce_parts(z, axis, need_shift_sum=eps > 0.0)
+    z_t = np.take_along_axis(z, np.expand_dims(target, axis), axis=axis)
+    loss = np.subtract(m, z_t)  # >= 0
+    if shift_sum is not None:
+        num_classes = z.shape[axis]
+        loss *= 1.0 - eps
+        loss += (eps / num_classes) * shift_sum
+    loss += lp
+    return loss
+
+
+def _ce_prob(z: np.ndarray, y: np.ndarray, axis: int, eps: float) -> np.ndarray:
+    """Per-sample cross-entropy with probability targets (keepdims along ``axis``)."""
+    m, lp, _, _ = _ce_parts(z, axis, need_shift_sum=False)
+    if eps > 0.0:
+        y = (1.0 - eps) * y + eps / z.shape[axis]
+    gaps = np.subtract(m, z)  # >= 0, +inf where z = -inf
+    loss = _weighted(y, gaps).sum(axis=axis, keepdims=True)
+    loss += y.sum(axis=axis, keepdims=True) * lp
+    return loss
+
+
+def cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    axis: int = -1,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Any:
+    r"""Cross-entropy of softmax(``logits``) against class indices or probabilities.
+
+    For a sample with logits :math:`z \in \mathbb{R}^K` and target distribution
+    :math:`y` (one-hot for an index target),
+
+    .. math::
+
+        \ell(z, y) = -\sum_k y_k \log\operatorname{softmax}(z)_k
+                   = \sum_k y_k \,(m - z_k) + \Big(\sum_k y_k\Big)\operatorname{log1p}(t),
+
+    with :math:`m = \max_k z_k` and :math:`t = \sum_{k \ne k^*} e^{z_k - m}`: every
+    term is non-negative, so tiny losses stay accurate.  Label smoothing follows
+    PyTorch: the target becomes :math:`(1-\varepsilon)\,y + \varepsilon/K` (see
+    :func:`smooth_labels`, convention ``"uniform"``).
+
+    Parameters
+    ----------
+    logits : array_like
+        Logits with the class axis ``axis`` (length :math:`K \ge 1`); ``-inf``
+        entries are allowed (probability 0), ``+inf`` and NaN raise.
+    target : array_like
+        Either integer class indices of shape ``logits.shape`` without ``axis``, or
+        probabilities of shape ``logits.shape`` summing to 1 along ``axis``.
+    axis : int, default -1
+        The class axis.
+    label_smoothing : float, default 0.0
+        :math:`\varepsilon \in [0, 1)`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per sample (shape ``logits.shape`` without
+        ``axis``).
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(cross_entropy([0.0, 0.0], 1)) == float(np.log(2.0))
+    True
+    >>> float(cross_entropy([[2.0, 0.0, -1.0]], [0], reduction="sum")) > 0
+    True
+    """
+    reduction = check_reduction(reduction)
+    eps = check_real_scalar(label_smoothing, "label_smoothing", lo=0.0, hi=1.0, hi_open=True)
+    z, axis = _prepare_logits(logits, axis)
+    kind, t = _split_target(target, z, axis)
+    if kind == "index":
+        loss = _ce_index(z, t, axis, eps)
+    else:
+        loss = _ce_prob(z, t, axis, eps)
+    return reduce(np.squeeze(loss, axis=axis), reduction, "logits")
+
+
+def softmax_focal_loss(
+    logits: ArrayLike, target: ArrayLike, gamma: float = 2.0, reduction: str = "mean"
+) -> Any:
+    r"""Multi-class focal loss :math:`-(1 - p_t)^{\gamma} \log p_t` with softmax probabilities.
+
+    :math:`p_t = \operatorname{softmax}(z)_t` for the class index :math:`t`.  The
+    cross-entropy :math:`-\log p_t` comes from :func:`cross_entropy` and
+    :math:`1 - p_t = -\operatorname{expm1}(\log p_t)`, so neither factor suffers
+    cancellation.  ``gamma = 0`` gives the cross-entropy exactly.
+
+    Parameters
+    ----------
+    logits : array_like
+        Logits, classes along the last axis.
+    target : array_like of int
+        Class indices of shape ``logits.shape[:-1]``.
+    gamma : float, default 2.0
+        Focusing parameter, :math:`\gamma \ge 0`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> z = [[3.0, 0.0, -1.0]]
+    >>> bool(softmax_focal_loss(z, [0], gamma=0.0) == cross_entropy(z, [0]))
+    True
+    """
+    reduction = check_reduction(reduction)
+    gamma = _check_gamma(gamma)
+    z, axis = _prepare_logits(logits, -1)
+    kind, t = _split_target(target, z, axis)
+    if kind != "index":
+        raise TypeError("softmax_focal_loss needs integer class indices as target")
+    ce = np.squeeze(_ce_index(z, t, axis, 0.0), axis=axis)
+    if gamma != 0.0:
+        q = -np.expm1(-ce)  # 1 - p_t
+        ce = _weighted(np.power(q, gamma), ce)
+    return reduce(ce, reduction, "logits")
+
+
+def nll_loss(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+    r"""Negative log-likelihood :math:`-\log q_t` of the target class.
+
+    Picks :math:`-\,\text{log\_probs}[\ldots, t]`; with ``log_probs =
+    log_softmax(z)`` this equals :func:`cross_entropy` ``(z, t)``.
+
+    Parameters
+    ----------
+    log_probs : array_like
+        Log-probabilities (all :math:`\le 0`), classes along the last axis.
+    target : array_like of int
+        Class indices of shape ``log_probs.shape[:-1]``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(nll_loss(np.log([[0.25, 0.75]]), [1])) == -float(np.log(0.75))
+    True
+    """
+    reduction = check_reduction(reduction)
+    lp = as_float_array(log_probs, "log_probs")
+    if lp.ndim == 0:
+        raise ValueError("log_probs must have at least one dimension (the class axis)")
+    if lp.shape[-1] == 0:
+        raise ValueError("log_probs must have at least one class along the last axis")
+    if lp.size and lp.max() > 0.0:
+        raise ValueError(
+            f"log_probs must hold log-probabilities (<= 0), found {float(lp.max())!r}"
+        )
+    if isinstance(target, str | bytes):
+        raise TypeError("target must hold integer class indices, got a string")
+    t_raw = np.asarray(target)
+    if t_raw.shape != lp.shape[:-1]:
+        raise ValueError(
+            f"target must have shape log_probs.shape[:-1]={lp.shape[:-1]}, got {t_raw.shape}"
+        )
+    t = as_index_array(t_raw, "target", lp.shape[-1])
+    loss = -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0]
+    return reduce(loss, reduction, "log_probs")
+
+
+# ----------------------------------------------------------------------- information
+
+
+def _prob_array(p: ArrayLike, name: str, axis: Any) -> tuple[np.ndarray, int]:
+    arr = as_float_array(p, name)
+    axis = check_axis(axis, arr.ndim)
+    if arr.shape[axis] == 0:
+        raise ValueError(f"{name} must have at least one entry along axis {axis}")
+    check_distribution(arr, name, axis)
+    return arr, axis
+
+
+def entropy(p: ArrayLike, axis: int = -1) -> Any:
+    r"""Shannon entropy in nats, :math:`H(p) = -\sum_k p_k \log p_k` (with :math:`0 \log 0 = 0`).
+
+    Parameters
+    ----------
+    p : array_like
+        Probability vectors along ``axis`` (entries in :math:`[0, 1]`, summing to 1
+        within :math:`10^{-6}`).
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        One entropy per distribution.
+
+    Examples
+    --------
+    >>> float(entropy([0.5, 0.5])) == float(np.log(2.0))
+    True
+    """
+    arr, axis = _prob_array(p, "p", axis)
+    with np.errstate(divide="ignore"):
+        logs = np.log(arr)
+    return finish(-_weighted(arr, logs).sum(axis=axis))
+
+
+def kl_divergence(p: ArrayLike, q: ArrayLike, axis: int = -1) -> Any:
+    r"""Kullback-Leibler divergence :math:`D(p \,\|\, q) = \sum_k p_k (\log p_k - \log q_k)`.
+
+    In nats, with :math:`0 \log(0/q) = 0` and :math:`p \log(p/0) = +\infty` for
+    :math:`p > 0`.  The logarithms are taken separately, so :math:`p/q` never
+    overflows.
+
+    Parameters
+    ----------
+    p, q : array_like
+        Probability vectors of the same shape along ``axis``.
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+
+    Examples
+    --------
+    >>> float(kl_divergence([0.5, 0.5], [0.5, 0.5]))
+    0.0
+    >>> float(kl_divergence([1.0, 0.0], [0.0, 1.0]))
+    inf
+    """
+    p_arr, axis = _prob_array(p, "p", axis)
+    q_arr, _ = _prob_array(q, "q", axis)
+    if p_arr.shape != q_arr.shape:
+        raise ValueError(
+            f"p and q must have the same shape, got p.shape={p_arr.shape}, q.shape={q_arr.shape}"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = np.log(p_arr) - np.log(q_arr)
+    return finish(_weighted(p_arr, diff).sum(axis=axis))
+
+
+def smooth_labels(
+    target: ArrayLike, num_classes: int, eps: float, convention: str = "uniform"
+) -> np.ndarray:
+    r"""Label-smoothed target distributions, in one of two named conventions.
+
+    For a one-hot target with true class :math:`t` and :math:`K` classes:
+
+    ``"uniform"`` (PyTorch's ``label_smoothing``; Szegedy et al. 2016)
+        :math:`\varepsilon/K` is added on every class:
+        :math:`y_t = 1 - \varepsilon + \varepsilon/K`, :math:`y_k = \varepsilon/K`.
+        In general :math:`y' = (1-\varepsilon)\,y + \varepsilon/K`.
+    ``"others"``
+        the true class keeps :math:`1 - \varepsilon` and each of the
+        :math:`K - 1` wrong classes gets :math:`\varepsilon/(K-1)`.  In general
+        :math:`y' = (1-\varepsilon)\,y + \varepsilon (1 - y)/(K-1)`.
+
+    The two agree when :math:`\varepsilon_\text{others} =
+    \varepsilon_\text{uniform}\,(K-1)/K`.
+
+    Parameters
+    ----------
+    target : array_like
+        Integer class indices of any shape, or probability vectors of shape
+        ``(..., num_classes)``.
+    num_classes : int
+        :math:`K` (at least 1; at least 2 for ``"others"``).
+    eps : float
+        :math:`\varepsilon \in [0, 1)`.
+    convention : {"uniform", "others"}, default "uniform"
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``target.shape + (num_classes,)`` for indices, ``target.shape`` for
+        probabilities; each row sums to 1.
+
+    Examples
+    --------
+    >>> [round(v, 12) for v in smooth_labels(0, 4, 0.2).tolist()]
+    [0.85, 0.05, 0.05, 0.05]
+    >>> [round(v, 12) for v in smooth_labels(0, 4, 0.2, convention="others").tolist()]
+    [0.8, 0.066666666667, 0.066666666667, 0.066666666667]
+    """
+    if not isinstance(convention, str):
+        raise TypeError(f'convention must be "uniform" or "others", got {convention!r}')
+    if convention not in ("uniform", "others"):
+        raise ValueError(f'convention must be "uniform" or "others", got {convention!r}')
+    num_classes = check_int(num_classes, "num_classes", lo=2 if convention == "others" else 1)
+    eps = check_real_scalar(eps, "eps", lo=0.0, hi=1.0, hi_open=True)
+    if isinstance(target, str | bytes):
+        raise TypeError("target must be integer class indices or probabilities, got a string")
+    t = np.asarray(target)
+    if t.dtype.kind in "iu":
+        idx = as_index_array(t, "target", num_classes)
+        y = (np.arange(num_classes) == idx[..., None]).astype(np.float64)
+    elif t.dtype.kind == "f":
+        y = as_float_array(t, "target")
+        if y.ndim == 0 or y.shape[-1] != num_classes:
+            raise ValueError(
+                f"probability targets must have num_classes={num_classes} entries along the "
+                f"last axis, got target.shape={y.shape} (integer dtype for class indices)"
+            )
+        check_distribution(y, "target", -1)
+    else:
+        raise TypeError(
+            f"target must be integer class indices or probabilities, got dtype {t.dtype}"
+        )
+    if convention == "uniform":
+        return (1.0 - eps) * y + eps / num_classes
+    return (1.0 - eps) * y + (eps / (num_classes - 1)) * (1.0 - y)

@@ -1,0 +1,589 @@
+r"""A small fully connected network with hand-written backprop and forward-mode JVP.
+
+Notation follows the usual textbook one (layer :math:`l = 1, \dots, L`): weighted
+inputs :math:`z^l = W^l a^{l-1} + b^l`, activations :math:`a^l = f(z^l)` for the
+hidden layers and :math:`a^L = g(z^L)` for the output layer, with :math:`a^0 = x`.
+
+Shapes use the *batch-row* convention: a batch is a matrix ``X`` of shape
+``(N, d)`` holding one example per row, so in code
+``z^l = a^{l-1} @ W^l.T + b^l`` with
+
+* ``W^l`` of shape ``(n_l, n_{l-1})`` (row ``j`` holds the weights *into* unit ``j``),
+* ``b^l`` of shape ``(n_l,)``,
+* ``z^l``, ``a^l`` of shape ``(N, n_l)``.
+
+The cost is a per-example cost summed over the output units and averaged over
+the ``N`` examples,
+
+.. math::
+
+    C = \frac1N \sum_{n=1}^N C_n, \qquad
+    C_n^{\mathrm{ce}} = -\sum_j \bigl[y_j \ln a^L_j + (1-y_j)\ln(1-a^L_j)\bigr]
+    \ \text{(sigmoid outputs)}, \quad
+    C_n^{\mathrm{ce}} = -\sum_j y_j \ln a^L_j \ \text{(softmax outputs)}, \quad
+    C_n^{\mathrm{mse}} = \sum_j (a^L_j - y_j)^2 .
+
+Backpropagation implements the four equations
+
+.. math::
+
+    \delta^L = \nabla_{z^L} C_n, \qquad
+    \delta^l = \bigl((W^{l+1})^\top \delta^{l+1}\bigr) \odot f'(z^l), \qquad
+    \frac{\partial C}{\partial b^l} = \frac1N\sum_n \delta^l, \qquad
+    \frac{\partial C}{\partial W^l} = \frac1N\sum_n \delta^l (a^{l-1})^\top ,
+
+where :math:`\delta^L = a^L - y` for sigmoid + binary cross-entropy and for
+softmax + cross-entropy, and :math:`\delta^L = 2 (a^L - y) \odot g'(z^L)` (a
+Jacobian-transpose product for softmax) for the squared error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from celesson.grads import bce_with_logits_grad, cross_entropy_grad, sigmoid_grad
+from celesson.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from celesson.numerics import sigmoid, softmax
+
+__all__ = ["ACTIVATIONS", "LOSS_KINDS", "MLP", "OUTPUTS", "ForwardCache", "fit"]
+
+Array = NDArray[np.float64]
+
+#: Hidden-layer activations understood by :class:`MLP`.
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu")
+#: Output activations understood by :class:`MLP`.
+OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
+#: Values of the ``kind`` argument of :meth:`MLP.loss` and :meth:`MLP.gradients`.
+LOSS_KINDS: tuple[str, ...] = ("ce", "mse")
+
+
+class ForwardCache(NamedTuple):
+    """Everything the forward pass computed, as needed by backprop.
+
+    Attributes
+    ----------
+    zs : list of ndarray
+        ``zs[l - 1]`` is the weighted input :math:`z^l` of layer ``l = 1..L``,
+        shape ``(N, n_l)``; ``zs[-1]`` are the logits.
+    activations : list of ndarray
+        ``activations[0]`` is the input ``X`` (``a^0``), ``activations[l]`` is
+        :math:`a^l`, shape ``(N, n_l)``; ``activations[-1]`` is the output
+        activation :math:`a^L = g(z^L)`.
+    """
+
+    zs: list[Array]
+    activations: list[Array]
+
+
+def _activation(name: str, z: Array) -> Array:
+    if name == "sigmoid":
+        return sigmoid(z)
+    if name == "tanh":
+        return np.tanh(z)
+    return np.maximum(z, 0.0)
+
+
+def _activation_prime(name: str, z: Array) -> Array:
+    if name == "sigmoid":
+        return sigmoid_grad(z)
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    return (z > 0.0).astype(np.float64)
+
+
+def _check_choice(value: object, allowed: tuple[str, ...], argument: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{argument} must be one of {allowed}, got {value!r}")
+    return value
+
+
+class MLP:
+    r"""A fully connected network :math:`x \mapsto g(W^L f(\cdots f(W^1 x + b^1)\cdots) + b^L)`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths ``(n_0, n_1, ..., n_L)``: ``n_0`` inputs, ``n_L = K``
+        outputs, at least two entries, all positive.
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+        Hidden-layer activation :math:`f`.
+    output : {"softmax", "sigmoid", "identity"}, default "softmax"
+        Output activation :math:`g` applied to the logits :math:`z^L`.
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng` for the initial weights.
+    init_scale : float, default 1.0
+        Weights start as :math:`W^l_{jk} \sim \mathcal N(0, s^2 / n_{l-1})` with
+        :math:`s` = ``init_scale`` (so ``1.0`` keeps the variance of the weighted
+        input near that of one input); biases start at zero.
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``weights[l - 1]`` is :math:`W^l`, shape ``(n_l, n_{l-1})``.
+    biases : list of ndarray
+        ``biases[l - 1]`` is :math:`b^l`, shape ``(n_l,)``.
+
+    Examples
+    --------
+    >>> net = MLP([4, 3, 2], activation="tanh", output="softmax", seed=1)
+    >>> net.forward(np.zeros((5, 4))).shape
+    (5, 2)
+    >>> [p.shape for p in net.params]
+    [(3, 4), (3,), (2, 3), (2,)]
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "sigmoid",
+        output: str = "softmax",
+        seed: int = 0,
+        init_scale: float = 1.0,
+    ) -> None:
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r}")
+        for n in sizes:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"sizes must hold positive integers, got {sizes!r}")
+        scale = float(init_scale)
+        if not (np.isfinite(scale) and scale >= 0.0):
+            raise ValueError(f"init_scale must be a finite number >= 0, got {init_scale!r}")
+        self.sizes: tuple[int, ...] = tuple(int(n) for n in sizes)
+        self.activation = _check_choice(activation, ACTIVATIONS, "activation")
+        self.output = _check_choice(output, OUTPUTS, "output")
+        rng = np.random.default_rng(seed)
+        self.weights: list[Array] = [
+            scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in))
+            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)
+        ]
+        self.biases: list[Array] = [np.zeros(n_out) for n_out in self.sizes[1:]]
+
+    # -- parameters ---------------------------------------------------------------
+    @property
+    def num_layers(self) -> int:
+        """Number ``L`` of weight layers (hidden layers + output layer)."""
+        return len(self.weights)
+
+    @property
+    def num_outputs(self) -> int:
+        """Number ``K`` of output units."""
+        return self.sizes[-1]
+
+    @property
+    def params(self) -> list[Array]:
+        """The parameter arrays themselves (not copies), in the order ``W1, b1, W2, b2, ...``.
+
+        Updating an entry in place (``p += step``) updates the network.
+        """
+        out: list[Array] = []
+        for w, b in zip(self.weights, self.biases, strict=True):
+            out += [w, b]
+        return out
+
+    @property
+    def num_params(self) -> int:
+        """Total number of scalar parameters."""
+        return sum(p.size for p in self.params)
+
+    def flat_params(self) -> Array:
+        """All parameters concatenated into one new 1-D array, order ``W1, b1, W2, ...``."""
+        return np.concatenate([p.ravel() for p in self.params])
+
+    def unflatten(self, vector: ArrayLike) -> list[Array]:
+        """Split a flat vector of length :attr:`num_params` into arrays shaped like :attr:`params`.
+
+        Parameters
+        ----------
+        vector : array_like of shape (num_params,)
+
+        Returns
+        -------
+        list of ndarray
+            New arrays (copies), one per parameter, same shapes and order as :attr:`params`.
+        """
+        v = np.asarray(vector, dtype=np.float64)
+        if v.shape != (self.num_params,):
+            raise ValueError(f"vector must have shape ({self.num_params},), got {v.shape}")
+        out: list[Array] = []
+        start = 0
+        for p in self.params:
+            out.append(v[start : start + p.size].reshape(p.shape).copy())
+            start += p.size
+        return out
+
+    def set_flat_params(self, vector: ArrayLike) -> None:
+        """Overwrite every parameter in place from a flat vector (undoes :meth:`flat_params`)."""
+        v = np.asarray(vector, dtype=np.float64)
+        if not np.all(np.isfinite(v)):
+            raise ValueError("vector must be finite")
+        for p, new in zip(self.params, self.unflatten(v), strict=True):
+            p[...] = new
+
+    def copy(self) -> MLP:
+        """An independent copy of the network (same architecture and parameters)."""
+        clone = MLP.__new__(MLP)
+        clone.sizes = self.sizes
+        clone.activation = self.activation
+        clone.output = self.output
+        clone.weights = [w.copy() for w in self.weights]
+        clone.biases = [b.copy() for b in self.biases]
+        return clone
+
+    def _structured(self, direction: ArrayLike | Sequence[ArrayLike], argument: str) -> list[Array]:
+        """Turn a flat vector or a list shaped like :attr:`params` into a list of arrays."""
+        if isinstance(direction, (list, tuple)):
+            if len(direction) != len(self.params):
+                raise ValueError(
+                    f"{argument} must have {len(self.params)} arrays (W1, b1, ...), "
+                    f"got {len(direction)}"
+                )
+            out = []
+            for i, (d, p) in enumerate(zip(direction, self.params, strict=True)):
+                arr = np.asarray(d, dtype=np.float64)
+                if arr.shape != p.shape:
+                    raise ValueError(f"{argument}[{i}] must have shape {p.shape}, got {arr.shape}")
+                out.append(arr)
+            return out
+        v = np.asarray(direction, dtype=np.float64)
+        if v.shape != (self.num_params,):
+            raise ValueError(
+                f"{argument} must be a list shaped like params or a flat vector of length "
+                f"{self.num_params}, got shape {v.shape}"
+            )
+        return self.unflatten(v)
+
+    # -- forward ------------------------------------------------------------------
+    def _check_X(self, X: ArrayLike) -> Array:
+        arr = np.asarray(X, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != self.sizes[0]:
+            raise ValueError(f"X must have shape (N, {self.sizes[0]}), got {arr.shape}")
+        if arr.shape[0] == 0:
+            raise ValueError("X must hold at least one example")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("X must be finite")
+        return arr
+
+    def output_activation(self, logits: ArrayLike) -> Array:
+        r"""Apply the output activation :math:`g` to logits of shape ``(N, K)``."""
+        z = np.asarray(logits, dtype=np.float64)
+        if self.output == "softmax":
+            return softmax(z, axis=-1)
+        if self.output == "sigmoid":
+            return sigmoid(z)
+        return z.copy()
+
+    def forward_cache(self, X: ArrayLike) -> ForwardCache:
+        """Forward pass keeping every weighted input and activation.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, n_0)
+
+        Returns
+        -------
+        ForwardCache
+            ``zs`` (``z^1..z^L``) and ``activations`` (``a^0 = X, a^1, ..., a^L``).
+        """
+        a = self._check_X(X)
+        zs: list[Array] = []
+        activations: list[Array] = [a]
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
+            z = a @ w.T + b
+            zs.append(z)
+            if layer < self.num_layers:
+                a = _activation(self.activation, z)
+            else:
+                a = self.output_activation(z)
+            activations.append(a)
+        return ForwardCache(zs, activations)
+
+    def forward(self, X: ArrayLike) -> Array:
+        """Logits :math:`z^L` (before the output activation), shape ``(N, K)``."""
+        return self.forward_cache(X).zs[-1]
+
+    def predict_proba(self, X: ArrayLike) -> Array:
+        """Output activations :math:`a^L = g(z^L)`, shape ``(N, K)``."""
+        return self.forward_cache(X).activations[-1]
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        """Predicted class: arg-max over the outputs, or ``a >= 1/2`` for one sigmoid output.
+
+        Returns
+        -------
+        ndarray of shape (N,), integer labels.
+        """
+        a = self.predict_proba(X)
+        if self.num_outputs == 1:
+            threshold = 0.5 if self.output == "sigmoid" else 0.0
+            return (a[:, 0] >= threshold).astype(np.int64)
+        return np.argmax(a, axis=1).astype(np.int64)
+
+    def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
+        """Share of rows whose :meth:`predict` equals the integer label in ``y``."""
+        labels = np.asarray(y)
+        pred = self.predict(X)
+        if labels.shape != pred.shape:
+            raise ValueError(f"y must have shape {pred.shape}, got {labels.shape}")
+        return float(np.mean(pred == labels))
+
+    # -- targets and loss ---------------------------------------------------------
+    def targets(self, y: ArrayLike) -> Array:
+        """Target matrix ``Y`` of shape ``(N, K)`` for labels ``y``.
+
+        Integer labels of shape ``(N,)`` are one-hot encoded when ``K > 1`` and
+        used as a column when ``K = 1``; a float array of shape ``(N, K)`` (or
+        ``(N,)`` when ``K = 1``) is used as it is.
+        """
+        arr = np.asarray(y)
+        k = self.num_outputs
+        if arr.dtype == np.bool_:
+            arr = arr.astype(np.int64)
+        if np.issubdtype(arr.dtype, np.integer):
+            if arr.ndim != 1:
+                raise ValueError(f"integer labels y must be 1-D (N,), got shape {arr.shape}")
+            if k == 1:
+                return arr.astype(np.float64)[:, None]
+            if arr.size and (arr.min() < 0 or arr.max() >= k):
+                raise ValueError(f"labels y must lie in 0..{k - 1}, got {arr.min()}..{arr.max()}")
+            return np.eye(k)[arr]
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise TypeError(f"y must hold integer labels or float targets, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if k == 1 and arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != k:
+            raise ValueError(f"float targets y must have shape (N, {k}), got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("targets y must be finite")
+        return arr
+
+    def _check_kind(self, kind: str) -> str:
+        kind = _check_choice(kind, LOSS_KINDS, "kind")
+        if kind == "ce" and self.output == "identity":
+            raise ValueError('kind="ce" needs output="softmax" or "sigmoid", not "identity"')
+        return kind
+
+    def _prepare(self, X: ArrayLike, y: ArrayLike, kind: str) -> tuple[ForwardCache, Array]:
+        kind = self._check_kind(kind)
+        cache = self.forward_cache(X)
+        Y = self.targets(y)
+        if Y.shape[0] != cache.zs[-1].shape[0]:
+            raise ValueError(f"y must have {cache.zs[-1].shape[0]} rows, got {Y.shape[0]}")
+        if kind == "ce" and (np.any(Y < 0.0) or np.any(Y > 1.0)):
+            raise ValueError('targets y must lie in [0, 1] for kind="ce"')
+        if kind == "ce" and self.output == "softmax" and not np.allclose(Y.sum(axis=1), 1.0):
+            raise ValueError("targets y must sum to 1 per row for softmax cross-entropy")
+        return cache, Y
+
+    def loss(self, X: ArrayLike, y: ArrayLike, kind: str = "ce") -> float:
+        r"""Average cost over the batch.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, n_0)
+        y : array_like
+            Integer labels ``(N,)`` or float targets ``(N, K)``; see :meth:`targets`.
+        kind : {"ce", "mse"}, default "ce"
+            ``"ce"``: softmax cross-entropy (softmax outputs) or binary
+            cross-entropy summed over the units (sigmoid outputs), from the
+            logits; ``"mse"``: :math:`\sum_j (a^L_j - y_j)^2` on the output
+            activations. Both are averaged over the ``N`` examples.
+
+        Returns
+        -------
+        float
+        """
+        cache, Y = self._prepare(X, y, kind)
+        z, a = cache.zs[-1], cache.activations[-1]
+        n = z.shape[0]
+        if kind == "mse":
+            return float(mse_loss(a, Y, reduction="sum")) / n
+        if self.output == "softmax":
+            return float(cross_entropy(z, Y, reduction="mean"))
+        return float(binary_cross_entropy_with_logits(z, Y, reduction="sum")) / n
+
+    def output_delta(self, cache: ForwardCache, Y: Array, kind: str) -> Array:
+        r"""Per-example output error :math:`\delta^L = \nabla_{z^L} C_n`, shape ``(N, K)``.
+
+        ``a - Y`` for cross-entropy (both output types); for the squared error
+        :math:`2 (a - y) \odot \sigma'(z)` (sigmoid), :math:`2 (a - y)` (identity)
+        or :math:`J_{\mathrm{softmax}}^\top\, 2 (a - y)` (softmax).
+        """
+        kind = self._check_kind(kind)
+        z, a = cache.zs[-1], cache.activations[-1]
+        if kind == "ce":
+            if self.output == "softmax":
+                return cross_entropy_grad(z, Y, reduction="none")
+            return bce_with_logits_grad(z, Y, reduction="none")
+        g = 2.0 * (a - Y)  # dC_n/da
+        if self.output == "sigmoid":
+            return g * sigmoid_grad(z)
+        if self.output == "identity":
+            return g
+        # softmax: (J^T g)_k = a_k (g_k - sum_j a_j g_j)
+        return a * (g - np.sum(a * g, axis=1, keepdims=True))
+
+    def gradients(self, X: ArrayLike, y: ArrayLike, kind: str = "ce") -> list[Array]:
+        """Gradient of :meth:`loss` by backpropagation (BP1-BP4).
+
+        Returns
+        -------
+        list of ndarray
+            ``[dC/dW1, dC/db1, dC/dW2, ...]``, same shapes and order as :attr:`params`.
+        """
+        cache, Y = self._prepare(X, y, kind)
+        n = Y.shape[0]
+        delta = self.output_delta(cache, Y, kind)  # BP1
+        grads: list[Array] = [np.empty(0)] * (2 * self.num_layers)
+        for layer in range(self.num_layers, 0, -1):
+            a_prev = cache.activations[layer - 1]
+            grads[2 * layer - 2] = delta.T @ a_prev / n  # BP4
+            grads[2 * layer - 1] = delta.sum(axis=0) / n  # BP3
+            if layer > 1:  # BP2
+                z_prev = cache.zs[layer - 2]
+                delta = (delta @ self.weights[layer - 1]) * _activation_prime(
+                    self.activation, z_prev
+                )
+        return grads
+
+    def flat_gradient(self, X: ArrayLike, y: ArrayLike, kind: str = "ce") -> Array:
+        """:meth:`gradients` concatenated into one vector (same order as :meth:`flat_params`)."""
+        return np.concatenate([g.ravel() for g in self.gradients(X, y, kind)])
+
+    # -- forward mode ---------------------------------------------------------------
+    def jvp(
+        self, X: ArrayLike, direction: ArrayLike | Sequence[ArrayLike]
+    ) -> tuple[Array, Array]:
+        r"""Logits and their directional derivative along a parameter direction.
+
+        With :math:`\theta` the parameters and :math:`v` the direction, returns
+        :math:`z^L(\theta)` and :math:`\frac{d}{dt} z^L(\theta + t v)\big|_{t=0}`,
+        computed in one forward pass (forward mode):
+
+        .. math::
+
+            \dot z^l = \dot a^{l-1} (W^l)^\top + a^{l-1} (\dot W^l)^\top + \dot b^l,\qquad
+            \dot a^l = f'(z^l) \odot \dot z^l,\qquad \dot a^0 = 0 .
+
+        Parameters
+        ----------
+        X : array_like of shape (N, n_0)
+        direction : list of arrays shaped like :attr:`params`, or flat vector (num_params,)
+
+        Returns
+        -------
+        logits, dlogits : ndarray of shape (N, K)
+        """
+        dirs = self._structured(direction, "direction")
+        a = self._check_X(X)
+        da = np.zeros_like(a)
+        z = a
+        dz = da
+        for layer in range(1, self.num_layers + 1):
+            w, b = self.weights[layer - 1], self.biases[layer - 1]
+            dw, db = dirs[2 * layer - 2], dirs[2 * layer - 1]
+            z = a @ w.T + b
+            dz = da @ w.T + a @ dw.T + db
+            if layer < self.num_layers:
+                a = _activation(self.activation, z)
+                da = _activation_prime(self.activation, z) * dz
+        return z, dz
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
+            f"output={self.output!r})"
+        )
+
+
+def fit(
+    model: MLP,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    optimizer: object,
+    epochs: int,
+    kind: str = "ce",
+    batch_size: int | None = None,
+    seed: int = 0,
+    X_eval: ArrayLike | None = None,
+    y_eval: ArrayLike | None = None,
+) -> dict[str, list[float]]:
+    """Train ``model`` in place with mini-batch gradient steps.
+
+    Each epoch shuffles the rows with ``numpy.random.default_rng(seed)`` and
+    takes one ``optimizer.step(model.params, grads)`` per batch (see
+    :mod:`celesson.optim`).
+
+    Parameters
+    ----------
+    model : MLP
+    X, y : training inputs ``(N, n_0)`` and labels/targets (see :meth:`MLP.targets`)
+    optimizer : object with ``step(params, grads)``
+        E.g. :class:`celesson.optim.GradientDescent` or :class:`celesson.optim.Adam`.
+    epochs : int
+        Number of passes over the data, >= 0.
+    kind : {"ce", "mse"}
+        Loss to minimise.
+    batch_size : int or None
+        Rows per step; ``None`` means the full batch.
+    seed : int
+        Seed of the shuffling.
+    X_eval, y_eval : optional held-out inputs and integer labels
+        When given, the history also records their loss and accuracy.
+
+    Returns
+    -------
+    dict
+        ``"loss"`` and ``"accuracy"`` on the training set (and ``"eval_loss"``,
+        ``"eval_accuracy"`` when evaluation data are given), one entry per epoch
+        plus the initial state (length ``epochs + 1``).
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be an MLP, got {type(model).__name__}")
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError("optimizer must have a step(params, grads) method")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    Xa = model._check_X(X)
+    ya = np.asarray(y)
+    n = Xa.shape[0]
+    if ya.shape[0] != n:
+        raise ValueError(f"y must have {n} rows, got {ya.shape[0]}")
+    if batch_size is None:
+        batch_size = n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be an int or None, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    evaluate = X_eval is not None and y_eval is not None
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    if evaluate:
+        history.update(eval_loss=[], eval_accuracy=[])
+
+    def record() -> None:
+        history["loss"].append(model.loss(Xa, ya, kind))
+        if ya.ndim == 1 and np.issubdtype(ya.dtype, np.integer):
+            history["accuracy"].append(model.accuracy(Xa, ya))
+        else:
+            history["accuracy"].append(float("nan"))
+        if evaluate:
+            history["eval_loss"].append(model.loss(X_eval, y_eval, kind))
+            history["eval_accuracy"].append(model.accuracy(X_eval, y_eval))
+
+    rng = np.random.default_rng(seed)
+    record()
+    for _ in range(epochs):
+        order = rng.permutation(n) if batch_size < n else np.arange(n)
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            grads = model.gradients(Xa[rows], ya[rows], kind)
+            optimizer.step(model.params, grads)  # type: ignore[attr-defined]
+        record()
+    return history

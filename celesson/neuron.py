@@ -1,0 +1,159 @@
+r"""One sigmoid neuron trained by full-batch gradient descent (the learning-slowdown toy).
+
+The neuron computes :math:`z = w x + b` and :math:`a = \sigma(z)` for scalar inputs
+:math:`x_n` with targets :math:`y_n \in [0, 1]`, and minimises the average of
+
+* ``"ce"``: :math:`-[y \ln a + (1-y)\ln(1-a)]`, whose gradient in :math:`z` is
+  :math:`a - y`;
+* ``"mse"``: :math:`(a - y)^2`, whose gradient in :math:`z` is
+  :math:`2 (a - y)\,\sigma'(z)`.
+
+(A cost written :math:`\tfrac12 (a-y)^2` gives the same iterates as ``"mse"`` run
+with half the learning rate.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from celesson.grads import bce_with_logits_grad, sigmoid_grad
+from celesson.losses import binary_cross_entropy_with_logits, mse_loss
+from celesson.numerics import sigmoid
+
+__all__ = ["NeuronHistory", "first_below", "train_single_neuron"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class NeuronHistory:
+    """Trajectory of :func:`train_single_neuron`, one entry per epoch.
+
+    Entry ``t`` is the state *before* update ``t + 1``; entry 0 is the
+    starting point, so every array has length ``epochs + 1``.
+
+    Attributes
+    ----------
+    w, b : ndarray
+        Weight and bias.
+    a : ndarray
+        Output :math:`\\sigma(w x + b)` for the first input (the only one in the toy).
+    loss : ndarray
+        Average loss over the inputs.
+    grad_w, grad_b : ndarray
+        Gradient of the loss at that state.
+    """
+
+    w: Array
+    b: Array
+    a: Array
+    loss: Array
+    grad_w: Array
+    grad_b: Array
+
+    @property
+    def epochs(self) -> int:
+        """Number of gradient steps taken."""
+        return len(self.w) - 1
+
+
+def first_below(values: ArrayLike, threshold: float) -> int | None:
+    """Index of the first entry of ``values`` strictly below ``threshold`` (``None`` if none).
+
+    Examples
+    --------
+    >>> first_below([0.9, 0.5, 0.1], 0.2)
+    2
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {arr.shape}")
+    hits = np.flatnonzero(arr < threshold)
+    return int(hits[0]) if hits.size else None
+
+
+def _scalar(value: float, argument: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{argument} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{argument} must be finite, got {value!r}")
+    return v
+
+
+def train_single_neuron(
+    x: ArrayLike,
+    y: ArrayLike,
+    w0: float,
+    b0: float,
+    lr: float,
+    epochs: int,
+    loss: str = "ce",
+) -> NeuronHistory:
+    r"""Full-batch gradient descent on one sigmoid neuron.
+
+    Parameters
+    ----------
+    x, y : float or array_like of shape (n,)
+        Inputs and targets (targets in [0, 1]).
+    w0, b0 : float
+        Starting weight and bias.
+    lr : float
+        Learning rate :math:`\eta > 0`; each step is
+        :math:`w \leftarrow w - \eta\,\partial C/\partial w`, same for :math:`b`.
+    epochs : int
+        Number of steps, >= 0.
+    loss : {"ce", "mse"}, default "ce"
+        Binary cross-entropy or squared error :math:`(a-y)^2`, averaged over the inputs.
+
+    Returns
+    -------
+    NeuronHistory
+        Arrays of length ``epochs + 1``.
+
+    Examples
+    --------
+    >>> h = train_single_neuron(1.0, 0.0, 2.0, 2.0, lr=0.15, epochs=3, loss="ce")
+    >>> h.w.shape
+    (4,)
+    """
+    xs = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    ys = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    if xs.ndim != 1 or xs.shape != ys.shape:
+        raise ValueError(
+            f"x and y must be scalars or 1-D of equal length, got {xs.shape} and {ys.shape}"
+        )
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        raise ValueError("x and y must be finite")
+    if np.any(ys < 0.0) or np.any(ys > 1.0):
+        raise ValueError("targets y must lie in [0, 1]")
+    w, b = _scalar(w0, "w0"), _scalar(b0, "b0")
+    eta = _scalar(lr, "lr")
+    if eta <= 0.0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    if loss not in ("ce", "mse"):
+        raise ValueError(f'loss must be "ce" or "mse", got {loss!r}')
+
+    n = xs.size
+    rows: list[tuple[float, float, float, float, float, float]] = []
+    for step in range(epochs + 1):
+        z = w * xs + b
+        a = sigmoid(z)
+        if loss == "ce":
+            value = float(binary_cross_entropy_with_logits(z, ys, reduction="mean"))
+            dz = bce_with_logits_grad(z, ys, reduction="none") / n
+        else:
+            value = float(mse_loss(a, ys, reduction="mean"))
+            dz = 2.0 * (a - ys) * sigmoid_grad(z) / n
+        gw, gb = float(np.sum(dz * xs)), float(np.sum(dz))
+        rows.append((w, b, float(a[0]), value, gw, gb))
+        if step < epochs:
+            w -= eta * gw
+            b -= eta * gb
+    cols = np.array(rows, dtype=np.float64).T
+    return NeuronHistory(*(c.copy() for c in cols))

@@ -1,0 +1,373 @@
+r"""Numerically stable sigmoid, softmax and their logarithms.
+
+Every function works in float64 and is safe for every float64 input: no overflow
+warnings, no NaN from ``inf - inf``, and results accurate to a few units in the last
+place (ULP) against a 50-digit reference (the measured bounds are asserted in the
+test suite).
+
+Return type: a 0-d input gives a NumPy ``float64`` scalar (a subclass of Python's
+``float``); any other input gives a float64 :class:`numpy.ndarray`.  The row
+functions (:func:`softmax`, :func:`log_softmax`, :func:`logsumexp`) need at least one
+dimension, the class axis.
+
+The common trick is to shift by the largest entry :math:`m = \max_k z_k` and to keep
+the sum of the *other* terms, :math:`t = \sum_{k \ne k^*} e^{z_k - m}`, separate from
+the ``1`` contributed by the largest entry, so that
+
+.. math::
+
+    \operatorname{logsumexp}(z) = m + \operatorname{log1p}(t), \qquad
+    \log \operatorname{softmax}(z)_k = (z_k - m) - \operatorname{log1p}(t).
+
+Both right-hand sides add terms of one sign, so nothing cancels, and
+:math:`\operatorname{log1p}(t)` stays accurate when :math:`t` is tiny (where
+:math:`\log(1 + t)` would round to zero).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import as_float_array, check_axis, finish
+
+__all__ = ["log_sigmoid", "log_softmax", "logsumexp", "sigmoid", "softmax"]
+
+
+def sigmoid(z: ArrayLike) -> Any:
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, elementwise.
+
+    Evaluated as :math:`1/(1+e^{-z})` for :math:`z \ge 0` and as
+    :math:`e^{z}/(1+e^{z})` for :math:`z < 0`, so that :math:`e^{\cdot}` never
+    overflows and tiny values of :math:`\sigma(z)` for very negative :math:`z` keep
+    their full relative accuracy (down to the subnormal range).
+
+    Parameters
+    ----------
+    z : array_like
+        Real logits; ``±inf`` allowed (giving 1 and 0), NaN rejected.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        :math:`\sigma(z)` with the shape of ``z``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not real.
+    ValueError
+        If ``z`` contains NaN.
+
+    Examples
+    --------
+    >>> float(sigmoid(0.0))
+    0.5
+    >>> float(sigmoid(-800.0))  # below the smallest subnormal: rounds to 0
+    0.0
+    """
+    z = as_float_array(z, "z")
+    return finish(_sigmoid(z))
+
+
+def log_sigmoid(z: ArrayLike) -> Any:
+    r"""Logarithm of the sigmoid, :math:`\log\sigma(z) = -\log(1 + e^{-z})`, elementwise.
+
+    .. math::
+
+        \log\sigma(z) = \begin{cases}
+            -\operatorname{log1p}(e^{-z}) & z > 0,\\
+            z - \operatorname{log1p}(e^{z}) & z \le 0,
+        \end{cases}
+
+    so the result is exactly ``z`` once :math:`e^{z}` is below half an ULP of ``z``
+    and is :math:`\approx -e^{-z}` (accurate, not rounded to 0) for large ``z``.
+
+    Parameters
+    ----------
+    z : array_like
+        Real logits; ``+inf`` gives 0, ``-inf`` gives ``-inf``; NaN rejected.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        :math:`\log\sigma(z) \le 0` with the shape of ``z``.
+
+    Examples
+    --------
+    >>> float(log_sigmoid(0.0)) == -float(np.log(2.0))
+    True
+    >>> float(log_sigmoid(-1000.0))
+    -1000.0
+    """
+    z = as_float_array(z, "z")
+    return finish(_log_sigmoid(z))
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """:func:`log_sigmoid` without input checks (``z`` float64, no NaN); always an array."""
+    # log sigma(z) = -softplus(-z) = min(z, 0) - softplus(-|z|)
+    return np.asarray(np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z))))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """:func:`sigmoid` without input checks; always returns an array."""
+    e = np.asarray(np.exp(-np.abs(z)))  # in (0, 1]: never overflows
+    denom = 1.0 + e
+    np.divide(e, denom, out=e)  # sigma(-|z|)
+    np.divide(1.0, denom, out=e, where=z >= 0)  # sigma(|z|) where z >= 0
+    return e
+
+
+def _row_max(z: np.ndarray, axis: int, name: str = "z") -> tuple[np.ndarray, np.ndarray]:
+    """Index and value of the largest entry along ``axis`` (keepdims); rejects NaN."""
+    if z.shape[axis] == 0:
+        raise ValueError(
+            f"{name} must have at least one entry along axis {axis}, got shape {z.shape}"
+        )
+    idx = np.argmax(z, axis=axis, keepdims=True)  # the first NaN if there is one
+    m = np.take_along_axis(z, idx, axis=axis)
+    if np.isnan(m).any():
+        raise ValueError(f"{name} contains NaN; a number is required in every entry")
+    return idx, m
+
+
+def _check_finite_max(m: np.ndarray, name: str = "z") -> None:
+    """Softmax needs a finite largest entry in every slice."""
+    if not np.isfinite(m).all():
+        if np.isposinf(m).any():
+            raise ValueError(
+                f"{name} contains +inf: softmax is undefined there (use finite values; "
+                "-inf is allowed and gives probability 0)"
+            )
+        raise ValueError(
+            f"every slice of {name} along the class axis must contain a finite entry "
+            "(found a slice that is entirely -inf)"
+        )
+
+
+#: Direct exponentials are used when every entry lies in this range: there
+#: :math:`e^{z}` is a normal float64 and sums of up to ~10^9 terms cannot overflow.
+_DIRECT_RANGE = (-708.0, 690.0)
+#: Below this, the shifted tail sum is recomputed with scaled exponentials.
+_TINY_TAIL = 2.0**-960
+_SHIFT = 512.0  # exact to add to any z_k - m <= -512; e^512 is far below the overflow
+
+
+def _direct_ok(z: np.ndarray, m: np.ndarray) -> bool:
+    """True when ``exp(z)`` is normal and safe for every entry."""
+    if z.size == 0:
+        return True
+    lo, hi = _DIRECT_RANGE
+    return bool(m.max() <= hi and z.min() >= lo)
+
+
+def _shifted_exp(z: np.ndarray, m: np.ndarray, shift: float = 0.0) -> np.ndarray:
+    r"""Accurate :math:`e^{z - m + \text{shift}}` although ``z - m`` is rounded.
+
+    ``d = fl(z - m)`` differs from the exact difference by an error ``err`` that
+    TwoSum recovers exactly; :math:`e^{z-m} = e^{d}(1 + err)` to working precision.
+    Without the correction the relative error of :math:`e^{d}` would grow like
+    :math:`|d|` ULP (hundreds of ULP for :math:`d \approx -700`).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(z, m)
+        bb = d - z  # TwoSum(z, -m): err = (z - (d - bb)) + (-m - bb)
+        err = d - bb
+        np.subtract(z, err, out=err)
+        np.subtract(-m, bb, out=bb)
+        err += bb
+    err[~np.isfinite(err)] = 0.0  # entries with z = -inf or an overflowing difference
+    if shift:
+        d += shift
+    e = np.exp(d, out=d)
+    err *= e
+    e += err
+    return e
+
+
+def _tail_sum(
+    z: np.ndarray, idx: np.ndarray, m: np.ndarray, axis: int, keep_shifted: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Tail sum :math:`t = \sum_{k \ne k^*} e^{z_k - m}` (keepdims), ``m`` finite.
+
+    Returns ``t`` and, with ``keep_shifted``, the array ``z - m`` (rounded).
+
+    * When every entry is in ``_DIRECT_RANGE`` (the common case):
+      :math:`t = \sum_{k \ne k^*} e^{z_k} / e^{m}`, a quotient of correctly rounded
+      exponentials, accurate to a couple of ULP even when ``t`` is tiny.
+    * Otherwise from :func:`_shifted_exp`; when :math:`t < 2^{-960}` every term is
+      below :math:`e^{-665}` and may be subnormal, where each rounding costs up to
+      half the smallest subnormal, so such slices are recomputed as
+      :math:`e^{-512} \sum_k e^{(z_k - m) + 512}`.
+    """
+    if _direct_ok(z, m):
+        e = np.exp(z)
+        np.put_along_axis(e, idx, 0.0, axis=axis)
+        t = e.sum(axis=axis, keepdims=True)
+        t /= np.exp(m)
+        return t, (np.subtract(z, m, out=e) if keep_shifted else None)
+    e = _shifted_exp(z, m)
+    np.put_along_axis(e, idx, 0.0, axis=axis)
+    t = e.sum(axis=axis, keepdims=True)
+    tiny = t < _TINY_TAIL
+    if tiny.any():
+        scaled = _shifted_exp(z, m, shift=_SHIFT)
+        np.put_along_axis(scaled, idx, 0.0, axis=axis)
+        t_scaled = scaled.sum(axis=axis, keepdims=True) * np.exp(-_SHIFT)
+        t = np.where(tiny, t_scaled, t)
+    if keep_shifted:
+        with np.errstate(over="ignore"):
+            return t, np.subtract(z, m)
+    return t, None
+
+
+def _lse_parts(
+    z: np.ndarray, axis: int, name: str = "z", keep_shifted: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """``idx``, ``m``, ``t`` (keepdims) and optionally ``z - m``; softmax input checks."""
+    idx, m = _row_max(z, axis, name)
+    _check_finite_max(m, name)
+    t, d = _tail_sum(z, idx, m, axis, keep_shifted)
+    return idx, m, t, d
+
+
+def _softmax(z: np.ndarray, axis: int, name: str = "z") -> np.ndarray:
+    """:func:`softmax` of a float64 array with a valid axis (checks the values)."""
+    idx, m = _row_max(z, axis, name)
+    _check_finite_max(m, name)
+    e = np.exp(z) if _direct_ok(z, m) else _shifted_exp(z, m)
+    # add the largest term last: summed among the small ones it would absorb them
+    e_max = np.take_along_axis(e, idx, axis=axis)
+    np.put_along_axis(e, idx, 0.0, axis=axis)
+    total = e.sum(axis=axis, keepdims=True)
+    total += e_max
+    np.put_along_axis(e, idx, e_max, axis=axis)
+    e /= total
+    return e
+
+
+def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
+    r"""Softmax along ``axis``: :math:`\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}`.
+
+    Computed as :math:`e^{z_k - m} / \sum_j e^{z_j - m}` with :math:`m = \max_j z_j`,
+    so no exponential overflows; entries far below the maximum underflow gracefully
+    (to subnormals, then to 0 once below the smallest subnormal).
+
+    Parameters
+    ----------
+    z : array_like
+        Logits with at least one dimension.  ``-inf`` entries give probability 0;
+        ``+inf`` and NaN raise, and so does a slice that is entirely ``-inf``.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities with the shape of ``z``, summing to 1 along ``axis``.
+
+    Examples
+    --------
+    >>> softmax([0.0, 0.0]).tolist()
+    [0.5, 0.5]
+    >>> softmax([1000.0, 0.0]).tolist()
+    [1.0, 0.0]
+    """
+    z = as_float_array(z, "z", check_nan=False)
+    axis = check_axis(axis, z.ndim)
+    return _softmax(z, axis)
+
+
+def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
+    r"""Logarithm of the softmax along ``axis``.
+
+    .. math::
+
+        \log\operatorname{softmax}(z)_k = z_k - \operatorname{logsumexp}(z)
+        = (z_k - m) - \operatorname{log1p}(t),
+
+    with :math:`m = \max_j z_j` and :math:`t` the sum of :math:`e^{z_j - m}` over all
+    entries but the (first) largest one.  The largest entry therefore gets
+    :math:`-\operatorname{log1p}(t)`, accurate even when :math:`t` is far below the
+    float64 epsilon.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits with at least one dimension; ``-inf`` entries give ``-inf``;
+        ``+inf``, NaN and all-``-inf`` slices raise.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Log-probabilities (all :math:`\le 0`) with the shape of ``z``.
+
+    Examples
+    --------
+    >>> log_softmax([0.0, 0.0]).tolist() == [-float(np.log(2.0))] * 2
+    True
+    """
+    z = as_float_array(z, "z", check_nan=False)
+    axis = check_axis(axis, z.ndim)
+    _, _, t, out = _lse_parts(z, axis, keep_shifted=True)
+    assert out is not None
+    out -= np.log1p(t)
+    return out
+
+
+def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> Any:
+    r"""Log of the sum of exponentials along ``axis``, :math:`\log\sum_k e^{z_k}`.
+
+    Computed as :math:`m + \operatorname{log1p}(t)` with :math:`m = \max_k z_k` and
+    :math:`t = \sum_{k \ne k^*} e^{z_k - m} \in [0, K-1]`.  Infinite entries follow
+    the mathematics: any ``+inf`` gives ``+inf``; a slice that is entirely ``-inf``
+    (an empty sum) gives ``-inf``.
+
+    Accuracy: a few ULP relative to the result whenever :math:`m \ge 0` or the result
+    is not much smaller than :math:`|m|`.  Near a zero of the function (for
+    example ``z = [-log 2, -log 2]``) the problem itself is ill-conditioned and the
+    error is a few ULP of :math:`\max(|m|, \operatorname{log1p}(t))` instead.
+
+    Parameters
+    ----------
+    z : array_like
+        Real values with at least one dimension; NaN rejected.
+    axis : int, default -1
+        The axis to reduce.
+    keepdims : bool, default False
+        Keep the reduced axis with length 1.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        A NumPy float64 scalar for 1-d input (unless ``keepdims``), else an array.
+
+    Examples
+    --------
+    >>> float(logsumexp([1000.0, 1000.0])) == 1000.0 + float(np.log(2.0))
+    True
+    """
+    z = as_float_array(z, "z", check_nan=False)
+    axis = check_axis(axis, z.ndim)
+    if not isinstance(keepdims, bool | np.bool_):
+        raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
+    idx, m = _row_max(z, axis)
+    finite = np.isfinite(m)
+    if finite.all():
+        t, _ = _tail_sum(z, idx, m, axis)
+        out = np.log1p(t)
+        out += m
+    else:  # slices whose maximum is +inf or -inf: the answer is that maximum
+        m_safe = np.where(finite, m, 0.0)
+        t, _ = _tail_sum(np.where(finite, z, 0.0), idx, m_safe, axis)
+        out = np.log1p(t)
+        out += m_safe
+        out = np.where(finite, out, m)
+    if not keepdims:
+        out = np.squeeze(out, axis=axis)
+    return finish(out)

@@ -1,0 +1,175 @@
+"""High-precision references (mpmath, 50+ digits) and adversarial inputs for the tests.
+
+Error measure: the error of a float64 result ``x`` against the exact value ``r`` in
+units in the last place of ``r``:
+
+    ulp_error(x, r) = |x - r| / ulp(r),
+
+where ``ulp(r)`` is the spacing of float64 numbers at ``|r|``: ``2**(e - 52)`` for
+``2**e <= |r| < 2**(e + 1)`` in the normal range and ``2**-1074`` (the smallest
+subnormal) below ``2**-1022``.  A correctly rounded result has error <= 0.5.
+
+Underflow rule: a result may be 0 only where ``|r| < 2**-1074``, i.e. where the
+true value is below the smallest subnormal (then 0 is within one subnormal ULP).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import mpmath as mp
+import numpy as np
+
+DPS = 60
+mp.mp.dps = DPS
+
+SMALLEST_SUBNORMAL = mp.mpf(2) ** -1074
+_MIN_NORMAL = mp.mpf(2) ** -1022
+
+
+def ulp_of(ref: mp.mpf) -> mp.mpf:
+    """Spacing of float64 numbers at |ref| (see the module docstring)."""
+    ref = abs(ref)
+    if ref < _MIN_NORMAL:
+        return SMALLEST_SUBNORMAL
+    _, e = mp.frexp(ref)  # ref = f * 2**e with 0.5 <= f < 1
+    return mp.mpf(2) ** (e - 53)
+
+
+def ulp_error(x: float, ref: mp.mpf) -> float:
+    """ULP error of the float ``x`` against the exact ``ref`` (inf if x is inf/NaN)."""
+    if mp.isinf(ref):
+        return 0.0 if (np.isinf(x) and np.sign(x) == mp.sign(ref)) else float("inf")
+    if not np.isfinite(x):
+        return float("inf")
+    return float(abs(mp.mpf(float(x)) - ref) / ulp_of(ref))
+
+
+def zero_allowed(ref: mp.mpf) -> bool:
+    """A float64 result of exactly 0 is acceptable only below the smallest subnormal."""
+    return abs(ref) < SMALLEST_SUBNORMAL
+
+
+def worst_ulp(values, refs) -> tuple[float, int]:
+    """Largest ULP error and its position; also asserts the inf/NaN/zero rules."""
+    worst, where = 0.0, -1
+    for n, (x, r) in enumerate(zip(values, refs, strict=True)):
+        x = float(x)
+        assert not np.isnan(x), f"NaN at position {n} where the true value is {r}"
+        if mp.isfinite(r):
+            assert np.isfinite(x), f"{x} at position {n} where the true value {r} is finite"
+        if x == 0.0 and r != 0:
+            assert zero_allowed(r), f"0 at position {n} where the true value is {mp.nstr(r, 5)}"
+        err = ulp_error(x, r)
+        if err > worst:
+            worst, where = err, n
+    return worst, where
+
+
+# ------------------------------------------------------------------ references
+
+
+def sigmoid(z: float) -> mp.mpf:
+    return 1 / (1 + mp.exp(-mp.mpf(z)))
+
+
+def log_sigmoid(z: float) -> mp.mpf:
+    return -mp.log1p(mp.exp(-mp.mpf(z)))
+
+
+def bce_logits(z: float, y: float) -> mp.mpf:
+    y = mp.mpf(y)
+    out = mp.mpf(0)
+    if y != 0:
+        out -= y * log_sigmoid(z)
+    if y != 1:
+        out -= (1 - y) * log_sigmoid(-z)
+    return out
+
+
+def row_parts(row) -> tuple[list[mp.mpf], mp.mpf, mp.mpf]:
+    """Entries, maximum m and tail t = sum_{k != argmax} exp(z_k - m), exactly enough."""
+    zs = [mp.mpf(float(v)) for v in row]
+    m = max(zs)
+    top = zs.index(m)
+    tail = mp.fsum(mp.exp(v - m) for n, v in enumerate(zs) if n != top)
+    return zs, m, tail
+
+
+def logsumexp(row) -> mp.mpf:
+    _, m, tail = row_parts(row)
+    return m + mp.log1p(tail)
+
+
+@functools.cache
+def _log_softmax_cached(row_bytes: bytes) -> tuple[mp.mpf, ...]:
+    row = np.frombuffer(row_bytes, dtype=np.float64)
+    zs, m, tail = row_parts(row)
+    lt = mp.log1p(tail)
+    return tuple((v - m) - lt for v in zs)
+
+
+def log_softmax_cached(row: np.ndarray) -> tuple[mp.mpf, ...]:
+    """:func:`log_softmax`, memoised per row (several tests use the same rows)."""
+    return _log_softmax_cached(np.ascontiguousarray(row, dtype=np.float64).tobytes())
+
+
+def log_softmax(row) -> list[mp.mpf]:
+    zs, m, tail = row_parts(row)
+    lt = mp.log1p(tail)
+    return [(v - m) - lt for v in zs]
+
+
+# ------------------------------------------------------------- adversarial inputs
+
+
+def adversarial_scalars() -> np.ndarray:
+    """Logits that probe every regime of the sigmoid family (both signs).
+
+    Magnitudes from 1e-300 to 1e308 (log-spaced), subnormals and 0, neighbourhoods
+    of the float64 edges (36.7: exp(-z) below half an ULP of 1; 709.78: exp
+    overflows; 745.13: exp underflows to 0) and of a few ordinary values, and
+    seeded random values at several scales.
+    """
+    zs = [0.0, 5e-324, 1e-320, 2.2250738585072014e-308]
+    zs += list(10.0 ** np.linspace(-300, 308, 200))
+    edges = [36.04365338911715, 36.7, 37.42994775023705, 708.39, 709.782712893384,
+             744.44, 745.1332191019411, 18.0, 1.0, 0.5, 2.0, 0.6931471805599453]
+    for c in edges:
+        zs += list(c + np.arange(-2, 3) * np.spacing(c))
+        zs += [c * (1 + 1e-3), c * (1 - 1e-3)]
+    rng = np.random.default_rng(20240611)
+    zs += list(rng.uniform(-50, 50, 150)) + list(rng.uniform(-800, 800, 60))
+    zs += list(rng.uniform(-1, 1, 60)) + list(np.exp(rng.uniform(np.log(1e-20), np.log(40), 120)))
+    arr = np.asarray(zs, dtype=np.float64)
+    return np.unique(np.concatenate([arr, -arr]))
+
+
+def adversarial_rows() -> list[np.ndarray]:
+    """Softmax rows: K from 2 to 1000, huge common offsets, tiny and huge spreads.
+
+    Includes rows with one dominant entry (tiny tails down to the subnormal range),
+    rows whose differences z_k - max are not exactly representable, and rows of
+    identical entries.
+    """
+    rng = np.random.default_rng(7)
+    rows = []
+    for k in (2, 3, 10, 100, 1000):
+        if k < 1000:
+            offsets = (0.0, 1.0, -1.0, 700.3, -700.3, 1e10, -1e10, 1e15, 1e300, -1e300, 37.0)
+            spreads = (1e-15, 1.0, 30.0, 300.0, 1e4)
+            gaps = (20.0, 40.0, 745.0, 800.0, 36.7)
+        else:  # fewer rows of 1000 entries keep the reference computation fast
+            offsets, spreads, gaps = (0.0, -700.3, 1e15), (1e-15, 1.0, 300.0), (40.0, 745.0)
+        for off in offsets:
+            for spread in spreads:
+                rows.append(off + spread * rng.standard_normal(k))
+        for gap in gaps:
+            row = np.full(k, -gap) + rng.uniform(-1e-3, 1e-3, k)
+            row[rng.integers(k)] = 0.0
+            rows.append(row)
+        rows.append(rng.uniform(-1, 1, k) * 10.0 ** rng.uniform(-20, 2.8, k))
+        rows.append(np.concatenate([[700.3], rng.uniform(-1, 1, k - 1)]))
+        rows.append(np.concatenate([[0.1234567], -rng.uniform(500, 740, k - 1)]))
+        rows.append(np.concatenate([[437.65955659], -rng.uniform(100, 300, k - 1)]))
+    return rows

@@ -1,0 +1,320 @@
+"""celesson.losses: accuracy, PyTorch's conventions, identities, infinities, bad input."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import mpmath as mp
+import mpref
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from celesson import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    entropy,
+    focal_loss,
+    kl_divergence,
+    log_softmax,
+    mse_loss,
+    nll_loss,
+    sigmoid,
+    smooth_labels,
+    softmax_focal_loss,
+)
+
+# Measured worst-case ULP errors on the adversarial sets of mpref (see test_numerics).
+BCE_LOGITS_MAX_ULP = 1.39  # measured 1.387 (y = 0.3); 1.008 for y in {0, 1}
+CROSS_ENTROPY_MAX_ULP = 1.59  # measured 1.584, per sample, class-index targets
+
+SCALARS = mpref.adversarial_scalars()
+ROWS = mpref.adversarial_rows()
+
+
+@pytest.fixture(autouse=True)
+def _floating_point_errors_raise():
+    with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+# ------------------------------------------------------------------ accuracy
+
+
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3, 0.9, 1e-10])
+def test_bce_with_logits_ulp_on_adversarial_set(y):
+    got = binary_cross_entropy_with_logits(SCALARS, y, reduction="none")
+    worst, where = mpref.worst_ulp(got, [mpref.bce_logits(v, y) for v in SCALARS])
+    assert worst <= BCE_LOGITS_MAX_ULP, (worst, SCALARS[where])
+
+
+def test_bce_with_logits_tiny_losses_keep_relative_accuracy():
+    z = np.array([36.7, 40.0, 100.0, 700.0, 745.0])
+    got = binary_cross_entropy_with_logits(z, 1.0, reduction="none")
+    for g, v in zip(got, z, strict=True):
+        assert mpref.ulp_error(g, mpref.bce_logits(v, 1.0)) <= 1.0
+    # PyTorch's max(z,0) - z*y + log1p(exp(-|z|)) gives the same here only because
+    # y is exactly 1; with y = 1 - 2**-53 the naive formula cancels, ours does not
+    y = 1.0 - 2.0**-53
+    ref = mpref.bce_logits(40.0, y)
+    assert mpref.ulp_error(binary_cross_entropy_with_logits(40.0, y), ref) <= 1.5
+
+
+def test_cross_entropy_ulp_on_adversarial_rows():
+    worst = 0.0
+    for row in ROWS:
+        if row.size > 100:  # a 1000 x 1000 tile would be slow; K = 1000 is in test_numerics
+            continue
+        k = row.size
+        got = cross_entropy(np.tile(row, (k, 1)), np.arange(k), reduction="none")
+        w, _ = mpref.worst_ulp(got, [-v for v in mpref.log_softmax_cached(row)])
+        worst = max(worst, w)
+    assert worst <= CROSS_ENTROPY_MAX_ULP
+
+
+def test_cross_entropy_tiny_loss_is_not_zero():
+    # a confident correct prediction: loss = log1p(exp(-60)) ~ 8.8e-27, not 0
+    loss = cross_entropy([[60.0, 0.0]], [0], reduction="none")[0]
+    assert mpref.ulp_error(loss, -mpref.log_softmax([60.0, 0.0])[0]) <= 1.0
+    loss = cross_entropy([[700.0, 0.0, -5.0]], [0], reduction="none")[0]
+    assert loss > 0.0  # ~1e-304
+
+
+# -------------------------------------------------------- hand-checked values
+
+
+def test_binary_cross_entropy_values():
+    assert binary_cross_entropy(0.9, 1.0) == pytest.approx(-np.log(0.9), rel=1e-15)
+    assert binary_cross_entropy(0.9, 0.0) == pytest.approx(-np.log(0.1), rel=1e-14)
+    assert binary_cross_entropy([0.5, 0.25], [1.0, 0.5]) == pytest.approx(
+        (np.log(2.0) + (-0.5 * np.log(0.25) - 0.5 * np.log(0.75))) / 2, rel=1e-15
+    )
+    # 0 log 0 = 0, and a confident wrong answer costs inf (no clamping)
+    assert binary_cross_entropy(0.0, 0.0) == 0.0
+    assert binary_cross_entropy(1.0, 1.0) == 0.0
+    assert binary_cross_entropy(0.0, 1.0) == np.inf
+    assert binary_cross_entropy(1.0, 0.0) == np.inf
+    # tiny p keeps accuracy: log1p(-p) for the y = 0 branch
+    assert binary_cross_entropy(1e-20, 0.0) == pytest.approx(1e-20, rel=1e-15)
+
+
+def test_bce_with_logits_matches_pytorch_formula_and_bce_of_sigmoid():
+    rng = np.random.default_rng(3)
+    z = rng.uniform(-20, 20, 200)
+    y = rng.uniform(0, 1, 200)
+    pytorch = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    ours = binary_cross_entropy_with_logits(z, y, reduction="none")
+    np.testing.assert_allclose(ours, pytorch, rtol=1e-13)
+    np.testing.assert_allclose(
+        ours, binary_cross_entropy(sigmoid(z), y, reduction="none"), rtol=1e-9
+    )
+    assert binary_cross_entropy_with_logits(0.0, 1.0) == np.log(2.0)
+
+
+def test_bce_with_logits_infinite_logits():
+    z = np.array([np.inf, np.inf, -np.inf, -np.inf, np.inf])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.5])
+    got = binary_cross_entropy_with_logits(z, y, reduction="none")
+    assert got.tolist() == [0.0, np.inf, 0.0, np.inf, np.inf]
+
+
+def test_cross_entropy_values():
+    z = [1.0, 2.0, 3.0]
+    ref = float(mp.log(mp.e + mp.e**2 + mp.e**3) - 3)  # 0.40760596444438...
+    assert cross_entropy(z, 2) == pytest.approx(ref, rel=1e-15)
+    assert cross_entropy([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], [2, 1], reduction="sum") == (
+        pytest.approx(ref + np.log(3.0), rel=1e-15)
+    )
+
+
+def test_cross_entropy_label_smoothing_is_pytorchs():
+    # PyTorch: (1 - eps) * nll + eps * mean_k(-log p_k)
+    z = np.array([[2.0, -1.0, 0.5, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    t = np.array([0, 3])
+    eps = 0.1
+    lp = log_softmax(z)
+    expected = (1 - eps) * -lp[np.arange(2), t] + eps * -lp.mean(axis=1)
+    got = cross_entropy(z, t, label_smoothing=eps, reduction="none")
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    # a value computed by hand with 50 digits
+    zz = [mp.mpf(v) for v in z[0]]
+    lse = mp.log(mp.fsum(mp.exp(v) for v in zz))
+    hand = (1 - mp.mpf("0.1")) * (lse - zz[0]) + mp.mpf("0.1") / 4 * mp.fsum(lse - v for v in zz)
+    assert got[0] == pytest.approx(float(hand), rel=2e-16)
+    # probability targets are smoothed the same way
+    one_hot = np.eye(4)[t]
+    np.testing.assert_allclose(
+        cross_entropy(z, one_hot, label_smoothing=eps, reduction="none"), expected, rtol=1e-14
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 6)),
+               elements=st.floats(-50, 50)),
+    st.data(),
+)
+def test_cross_entropy_identities(z, data):
+    n, k = z.shape
+    t = np.asarray(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    idx_loss = cross_entropy(z, t, reduction="none")
+    one_hot = np.eye(k)[t]
+    np.testing.assert_allclose(cross_entropy(z, one_hot, reduction="none"), idx_loss, rtol=1e-14,
+                               atol=1e-300)
+    assert np.array_equal(cross_entropy(z, t, label_smoothing=0.0, reduction="none"), idx_loss)
+    np.testing.assert_allclose(nll_loss(log_softmax(z), t, reduction="none"), idx_loss,
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(softmax_focal_loss(z, t, gamma=0.0, reduction="none"), idx_loss)
+    eps = data.draw(st.floats(0.0, 0.99))
+    smoothed = smooth_labels(t, k, eps)
+    np.testing.assert_allclose(
+        cross_entropy(z, smoothed, reduction="none"),
+        cross_entropy(z, t, label_smoothing=eps, reduction="none"),
+        rtol=1e-12, atol=1e-14,
+    )
+    # class axis elsewhere
+    np.testing.assert_allclose(cross_entropy(z.T, t, axis=0, reduction="none"), idx_loss,
+                               rtol=0, atol=0)
+
+
+def test_cross_entropy_with_minus_inf_logits():
+    assert cross_entropy([-np.inf, 0.0], 1) == 0.0
+    assert cross_entropy([-np.inf, 0.0], 0) == np.inf
+    assert cross_entropy([-np.inf, 0.0], [0.0, 1.0]) == 0.0  # 0 * inf counts as 0
+
+
+def test_focal_loss_matches_lin_et_al():
+    z, gamma, alpha = 0.7, 2.0, 0.25
+    p = 1 / (1 + mp.exp(-mp.mpf(z)))
+    fl_pos = -alpha * (1 - p) ** 2 * mp.log(p)
+    fl_neg = -(1 - alpha) * p**2 * mp.log(1 - p)
+    assert focal_loss(z, 1.0, gamma, alpha) == pytest.approx(float(fl_pos), rel=1e-15)
+    assert focal_loss(z, 0.0, gamma, alpha) == pytest.approx(float(fl_neg), rel=1e-15)
+    # no alpha: alpha_t = 1
+    assert focal_loss(z, 1.0, gamma) == pytest.approx(float(fl_pos / alpha), rel=1e-15)
+    # gamma = 0 is the binary cross-entropy exactly
+    zz = np.linspace(-30, 30, 61)
+    np.testing.assert_array_equal(
+        focal_loss(zz, 1.0, gamma=0.0, reduction="none"),
+        binary_cross_entropy_with_logits(zz, 1.0, reduction="none"),
+    )
+    # confident and right: the modulating factor makes it far smaller than CE
+    assert focal_loss(10.0, 1.0) < 1e-8 * binary_cross_entropy_with_logits(10.0, 1.0)
+    # large logits stay finite and accurate (computed via log-sigmoid, not log(p))
+    big = focal_loss(50.0, 1.0, gamma=2.0)
+    assert big == pytest.approx(float(mp.exp(-150)), rel=1e-14)
+    assert focal_loss(-np.inf, 1.0) == np.inf and focal_loss(np.inf, 1.0) == 0.0
+
+
+def test_softmax_focal_loss_value():
+    z = np.array([[2.0, 0.0, -1.0]])
+    zz = [mp.mpf(v) for v in z[0]]
+    pt = mp.exp(zz[1]) / mp.fsum(mp.exp(v) for v in zz)
+    ref = -(1 - pt) ** 3 * mp.log(pt)
+    assert softmax_focal_loss(z, [1], gamma=3.0) == pytest.approx(float(ref), rel=1e-15)
+
+
+def test_smooth_labels_conventions():
+    uni = smooth_labels([0, 2], 4, 0.2)
+    np.testing.assert_allclose(uni[0], [0.85, 0.05, 0.05, 0.05], rtol=1e-15)
+    oth = smooth_labels([0, 2], 4, 0.2, convention="others")
+    np.testing.assert_allclose(oth[1], [0.2 / 3, 0.2 / 3, 0.8, 0.2 / 3], rtol=1e-15)
+    # eps_others = eps_uniform (K - 1) / K gives the same distribution
+    for k in (2, 3, 10):
+        eps = 0.3
+        np.testing.assert_allclose(
+            smooth_labels(1, k, eps * (k - 1) / k, convention="others"),
+            smooth_labels(1, k, eps),
+            rtol=1e-14,
+        )
+    assert np.allclose(smooth_labels(np.arange(5), 5, 0.4).sum(axis=-1), 1.0)
+    # probability input: the uniform mixture, and "others" sends mass to the other classes
+    y = np.array([0.5, 0.5, 0.0])
+    np.testing.assert_allclose(smooth_labels(y, 3, 0.3), 0.7 * y + 0.1)
+    np.testing.assert_allclose(smooth_labels(y, 3, 0.3, "others"), 0.7 * y + 0.15 * (1 - y))
+    assert np.array_equal(smooth_labels(2, 3, 0.0), [0.0, 0.0, 1.0])
+
+
+def test_entropy_and_kl():
+    assert entropy(np.full(7, 1 / 7)) == pytest.approx(np.log(7.0), rel=1e-15)
+    assert entropy([1.0, 0.0]) == 0.0
+    p = np.array([0.2, 0.5, 0.3])
+    q = np.array([0.1, 0.6, 0.3])
+    ref = sum(float(a) * float(mp.log(mp.mpf(a) / mp.mpf(b))) for a, b in zip(p, q, strict=True))
+    assert kl_divergence(p, q) == pytest.approx(ref, rel=1e-14)
+    assert kl_divergence(p, p) == 0.0
+    # KL = cross-entropy - entropy, with the cross-entropy computed from logits log q
+    assert kl_divergence(p, q) == pytest.approx(
+        cross_entropy(np.log(q), p) - entropy(p), rel=1e-12
+    )
+    assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == np.inf
+    assert kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(np.log(2.0))
+    # tiny q does not overflow p / q
+    assert kl_divergence([1.0, 0.0], [1e-320, 1.0]) == pytest.approx(-np.log(1e-320), rel=1e-3)
+    cols = np.eye(3) * 0.5 + 1 / 6
+    np.testing.assert_allclose(entropy(cols, axis=0), entropy(cols.T))
+
+
+def test_mse_loss():
+    assert mse_loss([0.0, 1.0, 3.0], [1.0, 1.0, 1.0]) == pytest.approx(5.0 / 3.0)
+    assert mse_loss([0.0, 1.0, 3.0], 1.0, reduction="sum") == 5.0
+    assert mse_loss(2.0, [1.0, 4.0], reduction="none").tolist() == [1.0, 4.0]
+
+
+# ------------------------------------------------------------------ reductions
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: binary_cross_entropy(np.array([0.2, 0.7, 0.9]), np.array([0.0, 1.0, 1.0]),
+                                       reduction=r),
+        lambda r: binary_cross_entropy_with_logits(np.array([-1.0, 0.5, 3.0]), 1.0, reduction=r),
+        lambda r: focal_loss(np.array([-1.0, 0.5, 3.0]), 0.0, reduction=r),
+        lambda r: mse_loss(np.array([-1.0, 0.5, 3.0]), 0.0, reduction=r),
+        lambda r: cross_entropy(np.arange(9.0).reshape(3, 3) % 4, [0, 1, 2], reduction=r),
+        lambda r: softmax_focal_loss(np.arange(9.0).reshape(3, 3) % 4, [0, 1, 2], reduction=r),
+        lambda r: nll_loss(np.log(np.full((3, 2), 0.5)), [0, 1, 1], reduction=r),
+    ],
+)
+def test_reductions(call):
+    none = call("none")
+    assert none.shape == (3,)
+    assert call("sum") == pytest.approx(none.sum(), rel=1e-15)
+    assert call("mean") == pytest.approx(none.mean(), rel=1e-15)
+    assert type(call("mean")) is np.float64
+
+
+def test_empty_batches():
+    z = np.zeros((0, 3))
+    t = np.zeros(0, dtype=int)
+    with pytest.raises(ValueError, match="empty"):
+        cross_entropy(z, t)
+    assert cross_entropy(z, t, reduction="sum") == 0.0
+    assert cross_entropy(z, t, reduction="none").shape == (0,)
+    with pytest.raises(ValueError, match="empty"):
+        binary_cross_entropy_with_logits([], [])
+    assert binary_cross_entropy_with_logits([], [], reduction="sum") == 0.0
+
+
+def test_single_sample_returns_scalar():
+    assert type(cross_entropy([1.0, 2.0], 0, reduction="none")) is np.float64
+    assert type(binary_cross_entropy_with_logits(1.0, 0.0, reduction="none")) is np.float64
+
+
+def test_cross_entropy_speed():
+    """(10**6, 10) logits with integer targets: well under a second on one core."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(10**6, 10))
+    t = rng.integers(0, 10, 10**6)
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        cross_entropy(z, t)
+        best = min(best, time.perf_counter() - start)
+    assert best < 1.0, f"cross_entropy took {best:.3f} s"
