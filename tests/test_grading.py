@@ -1,0 +1,195 @@
+"""The instructor path end to end: ``tools/grade.py`` on a fake class of chapter 1.
+
+Ten submissions are made from the chapter-1 student copy (as released by
+``tools/release.py``): a correct one, a partly correct one, one that passes only the
+visible tests, one that raises, one that never stops, one that edited and deleted test
+cells, one that is not valid JSON, an empty folder, a renamed file, and one that
+monkeypatches NumPy (the known limitation: it fools an in-kernel test, and the grader
+flags it for review). The test checks the exact points of every test cell of every
+student, the report lines, the feedback pages and the time budget of the batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import functools
+import importlib
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import grade as grade_tool  # noqa: E402
+from _nbgrader_common import BEGIN_SOLUTION, END_SOLUTION, grade_id, read  # noqa: E402
+
+student_copy = importlib.import_module("release").student_copy  # tools/release.py
+
+CHAPTER = "01_cross_entropy"
+MASTER = ROOT / "chapters" / CHAPTER / "exercises.ipynb"
+TIMEOUT_S = 3
+#: Wall-time budget of grading the whole batch (ten submissions, eight of them run, one
+#: stopped by the time limit), two submissions at a time.
+BUDGET_S = 60
+
+pytestmark = pytest.mark.skipif(not MASTER.exists(), reason="chapter 1 exercises missing")
+
+EX1_ROUNDED = "bce = 2.3026\nmse = 0.81\nratio = bce / mse\n"
+EX2_NAIVE = '''
+def bce_with_logits(z, y):
+    p = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    return -(y * np.log(p) + (1 - np.asarray(y, dtype=float)) * np.log(1 - p))
+'''
+EX2_ZEROS = '''
+def bce_with_logits(z, y):
+    return np.zeros(np.broadcast(np.asarray(z), np.asarray(y)).shape)
+'''
+EX3_SIGN = "dL_da = (y - a) / (a * (1 - a))\ndL_dz = y - sigma\n"
+EX3_DROPPED = "dL_da = -y / a\ndL_dz = -y * (1 - sigma)\n"
+PATCH = "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
+
+# grade ids of chapter 1 and their points: ex1 1 + 1, ex2 2 + 3, ex3 1 + 2
+CELLS = ["ch01_ex1_public", "ch01_ex1_hidden", "ch01_ex2_public", "ch01_ex2_hidden",
+         "ch01_ex3_public", "ch01_ex3_hidden"]
+MAXIMA = [1, 1, 2, 3, 1, 2]
+EXPECTED = {  # points per test cell, in the order of CELLS
+    "s01_correct":        [1, 1, 2, 3, 1, 2],  # 10
+    "s02_partial":        [1, 1, 2, 3, 0, 0],  # 7: sign error in exercise 3
+    "s03_public_only":    [1, 0, 2, 0, 1, 0],  # 4: rounded, naive, one term dropped
+    "s04_raises":         [1, 1, 0, 0, 0, 0],  # 2: exercise 2 raises, 3 unanswered
+    "s05_infinite_loop":  [1, 1, 0, 0, 1, 2],  # 5: exercise 2 stopped by the time limit
+    "s06_tampered":       [1, 1, 0, 0, 1, 2],  # 5: edited and deleted tests restored
+    "s07_invalid_json":   [0, 0, 0, 0, 0, 0],
+    "s08_empty_folder":   [0, 0, 0, 0, 0, 0],
+    "s09_renamed":        [1, 1, 2, 3, 1, 2],  # 10: the only notebook, renamed
+    "s10_monkeypatch":    [1, 1, 2, 0, 1, 2],  # 7: 2 points it did not earn, flagged
+}
+
+
+def _master_solutions() -> dict[str, str]:
+    solutions = {}
+    for cell in read(MASTER).cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            lines = [line for line in cell.source.splitlines()
+                     if BEGIN_SOLUTION not in line and END_SOLUTION not in line]
+            solutions[grade_id(cell)] = "\n".join(lines) + "\n"
+    return solutions
+
+
+@functools.cache
+def _student_copy() -> nbformat.NotebookNode:
+    return student_copy(MASTER)
+
+
+def _submission(answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The student copy with the given answer cells filled in (others left unanswered)."""
+    nb = copy.deepcopy(_student_copy())
+    for cell in nb.cells:
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    return nb
+
+
+def _write(nb: nbformat.NotebookNode, folder: Path, name: str = "exercises.ipynb") -> None:
+    folder.mkdir(parents=True)
+    nbformat.write(nb, str(folder / name))
+
+
+def make_class(submissions: Path) -> None:
+    """Write the fake class into ``submissions/<student>/01_cross_entropy/``."""
+    ok = _master_solutions()
+    ex1, ex2, ex3 = "ch01_ex1_solution", "ch01_ex2_solution", "ch01_ex3_solution"
+
+    def folder(student: str) -> Path:
+        return submissions / student / CHAPTER
+
+    _write(_submission(ok), folder("s01_correct"))
+    _write(_submission({**ok, ex3: EX3_SIGN}), folder("s02_partial"))
+    _write(_submission({ex1: EX1_ROUNDED, ex2: EX2_NAIVE, ex3: EX3_DROPPED}),
+           folder("s03_public_only"))
+    _write(_submission({ex1: ok[ex1], ex2: "_scale = 1 / 0\n" + ok[ex2]}), folder("s04_raises"))
+    _write(_submission({**ok, ex2: "while True:\n    pass\n"}), folder("s05_infinite_loop"))
+
+    tampered = _submission({**ok, ex2: EX2_ZEROS})
+    for cell in tampered.cells:
+        if grade_id(cell) == "ch01_ex2_public":
+            cell.source = 'print("Exercise 2: public tests passed.")'
+        if grade_id(cell) == "ch01_ex1_public":
+            cell.metadata["nbgrader"]["points"] = 100
+    tampered.cells = [c for c in tampered.cells if grade_id(c) != "ch01_ex2_hidden"]
+    _write(tampered, folder("s06_tampered"))
+
+    folder("s07_invalid_json").mkdir(parents=True)
+    text = nbformat.writes(_submission(ok))
+    (folder("s07_invalid_json") / "exercises.ipynb").write_text(text[: len(text) // 2])
+
+    (submissions / "s08_empty_folder").mkdir(parents=True)
+    _write(_submission(ok), folder("s09_renamed"), name="exercises (1).ipynb")
+    _write(_submission({**ok, ex2: PATCH + EX2_ZEROS}), folder("s10_monkeypatch"))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, float]:
+    base = tmp_path_factory.mktemp("class")
+    make_class(base / "submissions")
+    start = time.perf_counter()
+    entries = grade_tool.grade(base / "submissions", base / "grading", timeout=TIMEOUT_S)
+    return base / "grading", entries, time.perf_counter() - start
+
+
+def test_every_student_gets_the_exact_points(graded: tuple[Path, list, float]) -> None:
+    workdir, entries, _ = graded
+    got = {e.student: [e.scores[c][0] for c in CELLS] for e in entries}
+    assert got == {s: [float(p) for p in pts] for s, pts in EXPECTED.items()}
+    assert all([e.scores[c][1] for c in CELLS] == MAXIMA for e in entries)
+    with open(workdir / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(EXPECTED) * len(CELLS)
+    table = {(r["student"], r["exercise"]): (float(r["points"]), float(r["max_points"]))
+             for r in rows}
+    for student, points in EXPECTED.items():
+        for cell, p, top in zip(CELLS, points, MAXIMA, strict=True):
+            assert table[student, cell] == (p, top)
+    with open(workdir / "totals.csv", newline="") as handle:
+        totals = {r["student"]: float(r["points"]) for r in csv.DictReader(handle)}
+    assert totals == {s: float(sum(p)) for s, p in EXPECTED.items()}
+
+
+def test_each_problem_gets_a_clear_line(graded: tuple[Path, list, float]) -> None:
+    workdir, entries, _ = graded
+    lines = {e.student: "; ".join([e.status, *e.notes]) for e in entries}
+    assert lines["s01_correct"] == "graded"
+    assert "cell ch01_ex3_solution not answered" in lines["s04_raises"]
+    assert "cell ch01_ex2_solution raised ZeroDivisionError" in lines["s04_raises"]
+    assert f"cell ch01_ex2_solution was stopped after {TIMEOUT_S} s" in lines["s05_infinite_loop"]
+    assert "test cell ch01_ex2_public was edited: restored" in lines["s06_tampered"]
+    assert "test cell ch01_ex2_hidden was deleted: restored" in lines["s06_tampered"]
+    assert "nbgrader settings of cell ch01_ex1_public were changed" in lines["s06_tampered"]
+    assert lines["s07_invalid_json"].startswith("invalid notebook: not valid JSON")
+    assert lines["s08_empty_folder"].startswith("empty folder")
+    assert "renamed file: graded 'exercises (1).ipynb'" in lines["s09_renamed"]
+    assert "review by hand: cell ch01_ex2_solution modifies np.testing.assert_allclose" in (
+        lines["s10_monkeypatch"]
+    )
+    report = (workdir / "report.txt").read_text()
+    for student in EXPECTED:
+        assert sum(line.startswith(student + " ") for line in report.splitlines()) == 1
+
+
+def test_feedback_pages_are_written(graded: tuple[Path, list, float]) -> None:
+    workdir, _, _ = graded
+    for student in EXPECTED:
+        page = workdir / "feedback" / student / CHAPTER / "exercises.html"
+        assert page.exists() == (student not in {"s07_invalid_json", "s08_empty_folder"}), page
+    text = (workdir / "feedback" / "s02_partial" / CHAPTER / "exercises.html").read_text()
+    assert "Exercise 2: hidden tests passed." in text
+
+
+def test_batch_stays_within_its_time_budget(graded: tuple[Path, list, float]) -> None:
+    _, _, seconds = graded
+    assert seconds < BUDGET_S, f"grading the fake class took {seconds:.0f} s"
