@@ -46,7 +46,7 @@ test: lint unit nbval exercises book html-check browser
 	@echo "All checks passed."
 
 lint: $(STAMP)
-	$(BIN)/ruff check celesson tests tools chapters
+	$(BIN)/ruff check celesson tests tools chapters benchmarks
 	$(BIN)/python tools/check_notebooks.py $(NOTEBOOKS)
 
 unit: $(STAMP)
