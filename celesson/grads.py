@@ -320,9 +320,9 @@ def cross_entropy_grad(
 
     with :math:`y` the (smoothed) target distribution.  For a class-index target the
     entry of the true class, :math:`p_t - 1`, is evaluated as
-    :math:`\operatorname{expm1}(-\ell_0)` from the unsmoothed loss :math:`\ell_0`,
-    which keeps its relative accuracy when :math:`p_t` is close to 1.  Divided by
-    the number of samples for ``reduction="mean"``.
+    :math:`-\sum_{k \ne t} p_k`, which keeps its relative accuracy when :math:`p_t` is
+    close to 1 (where :math:`p_t - 1` would cancel).  Divided by the number of samples
+    for ``reduction="mean"``.
 
     Parameters
     ----------
@@ -348,10 +348,11 @@ def cross_entropy_grad(
     g = _softmax(z, axis, "logits")
     if kind == "index":
         t_keep = np.expand_dims(t, axis)
-        ce = _ce_index(z, t, axis, 0.0)
+        np.put_along_axis(g, t_keep, 0.0, axis=axis)
+        rest = g.sum(axis=axis, keepdims=True)  # 1 - p_t as a sum of positive terms
         if eps > 0.0:
             g -= eps / num_classes
-        np.put_along_axis(g, t_keep, np.expm1(-ce) + (eps - eps / num_classes), axis=axis)
+        np.put_along_axis(g, t_keep, (eps - eps / num_classes) - rest, axis=axis)
     else:
         y = t if eps == 0.0 else (1.0 - eps) * t + eps / num_classes
         g -= y

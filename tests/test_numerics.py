@@ -14,18 +14,23 @@ from hypothesis.extra import numpy as hnp
 
 from celesson import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 
-# Measured worst-case errors in ULP on the adversarial sets of mpref (NumPy 2.4 on
-# x86-64 with AVX-512; exp/log/log1p/expm1 come from NumPy's SIMD kernels and the
-# C library).  Each test asserts the measured bound itself, so a regression of even
-# a fraction of an ULP fails.
-SIGMOID_MAX_ULP = 1.56  # measured 1.560 (rounding of exp, of 1 + e and of the division)
-LOG_SIGMOID_MAX_ULP = 1.01  # measured 1.008
-LOGSUMEXP_MAX_ULP = 1.37  # measured 1.360, rows with max >= 0 (no cancellation)
+# Error bounds in ULP on the adversarial sets of mpref.  The tests assert the course's
+# target of 2 ULP (DESIGN: "within a couple of ULP of a high-precision reference"),
+# which also holds where NumPy picks other exp/log kernels on another CPU.  The values
+# measured on the reference machine (NumPy 2.4, x86-64 with AVX-512) are in the
+# comments; a formula that loses accuracy (e.g. 1 - sigmoid, z - max rounded, log
+# instead of log1p) is off by many ULP and fails.
+ULP_TARGET = 2.0
+SIGMOID_MAX_ULP = ULP_TARGET  # measured 1.560 (rounding of exp, of 1 + e and of the division)
+LOG_SIGMOID_MAX_ULP = ULP_TARGET  # measured 1.008
+LOGSUMEXP_MAX_ULP = ULP_TARGET  # measured 1.360, rows with max >= 0 (no cancellation)
 # With max < 0 the final m + log1p(t) can cancel (the function has a zero there); the
 # error is then measured in ULP of max(|m|, log1p(t)).
-LOGSUMEXP_CANCEL_MAX_ULP = 0.67  # measured 0.661
-LOG_SOFTMAX_MAX_ULP = 1.59  # measured 1.584
-SOFTMAX_MAX_ULP = 3.12  # measured 3.120: a row of 100 equal entries (summation error)
+LOGSUMEXP_CANCEL_MAX_ULP = 1.0  # measured 0.661
+LOG_SOFTMAX_MAX_ULP = ULP_TARGET  # measured 1.584
+# softmax misses the 2-ULP target: a row of 100 equal entries accumulates the rounding
+# of the sum; measured 3.120.  Bound: 3.5.
+SOFTMAX_MAX_ULP = 3.5
 
 SCALARS = mpref.adversarial_scalars()
 ROWS = mpref.adversarial_rows()
@@ -55,7 +60,7 @@ def test_log_sigmoid_ulp_on_adversarial_set():
 
 def test_sigmoid_tails_are_exact_to_the_last_bit():
     # sigma(-z) ~ exp(-z) keeps full relative precision down to subnormals
-    assert sigmoid(-700.0) == pytest.approx(float(mp.exp(-700)), rel=3e-16)
+    assert sigmoid(-700.0) == pytest.approx(float(mp.exp(-700)), rel=3e-16, abs=0)
     assert sigmoid(-740.0) > 0.0  # subnormal, not flushed
     assert sigmoid(-746.0) == 0.0  # below the smallest subnormal
     assert sigmoid(40.0) == 1.0 - 0.0  # 1 - 4e-18 rounds to 1
@@ -66,7 +71,7 @@ def test_log_sigmoid_regimes():
     assert log_sigmoid(-1000.0) == -1000.0  # exactly z once exp(z) is negligible
     assert log_sigmoid(-1e308) == -1e308
     big = log_sigmoid(40.0)
-    assert big == pytest.approx(-float(mp.exp(-40)), rel=1e-15)  # not rounded to 0
+    assert big == pytest.approx(-float(mp.exp(-40)), rel=1e-15, abs=0)  # not rounded to 0
     assert log_sigmoid(800.0) == 0.0  # -exp(-800) is below the smallest subnormal
     assert log_sigmoid(-np.inf) == -np.inf and log_sigmoid(np.inf) == 0.0
     assert log_sigmoid(0.0) == -np.log(2.0)
@@ -168,8 +173,7 @@ def test_axis_argument_and_keepdims():
 def test_hand_checked_values():
     assert float(logsumexp([1000.0, 1000.0])) == 1000.0 + np.log(2.0)
     assert softmax([1.0, 2.0, 3.0]) == pytest.approx(
-        np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum(), rel=1e-15
-    )
+        np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum(), rel=1e-15, abs=0)
     assert softmax([-np.inf, 0.0]).tolist() == [0.0, 1.0]
     assert log_softmax([-np.inf, 0.0]).tolist() == [-np.inf, 0.0]
     assert softmax([1e308, -1e308]).tolist() == [1.0, 0.0]
