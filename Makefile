@@ -7,6 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*/*.ipynb))
 
+# One BLAS thread everywhere: the same summation order on every run, so stored
+# notebook outputs are reproduced exactly (and two cores are not oversubscribed).
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+
 .PHONY: help setup book lab test lint unit nbval exercises html-check browser release grade run-notebooks bench clean
 
 help:

@@ -8,6 +8,7 @@ environment; the wall time of each is printed (the times never enter the files).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,11 @@ import nbformat
 from nbclient import NotebookClient
 
 TIMEOUT_S = 120
+
+# One BLAS thread, as in the Makefile: the summation order (and so every printed
+# digit) must not depend on how many threads the machine offers.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def run(path: Path) -> float:
