@@ -3,9 +3,20 @@
 Stable numerics (:mod:`celesson.numerics`), losses with PyTorch's conventions
 (:mod:`celesson.losses`), their closed-form gradients and a gradient checker
 (:mod:`celesson.grads`), SymPy checks (:mod:`celesson.symbolic`) and the house
-plotting style (:mod:`celesson.plotting`).
+plotting style (:mod:`celesson.plotting`); on top of those, the models the chapters
+train (:mod:`celesson.linear`, :mod:`celesson.mlp`, :mod:`celesson.neuron`,
+:mod:`celesson.optim`), the step-size radius of chapter 6 (:mod:`celesson.ghosts`),
+small data sets (:mod:`celesson.data`) and kernel-free widgets (:mod:`celesson.widgets`).
 """
 
+from .ghosts import (
+    RhoController,
+    nearest_zero,
+    normalized_step,
+    rho_binary,
+    rho_dataset,
+    rho_multiclass,
+)
 from .grads import (
     GradientCheck,
     bce_with_logits_grad,
@@ -21,6 +32,11 @@ from .grads import (
     softmax_focal_loss_grad,
     softmax_jacobian,
 )
+from .linear import (
+    fit_logistic_regression,
+    fit_softmax_regression,
+    max_margin_separator,
+)
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -33,13 +49,19 @@ from .losses import (
     smooth_labels,
     softmax_focal_loss,
 )
+from .mlp import MLP
 from .numerics import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from .optim import Adam, GradientDescent
 from .symbolic import Verification, verify, verify_nonnegative
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLP",
+    "Adam",
     "GradientCheck",
+    "GradientDescent",
+    "RhoController",
     "Verification",
     "__version__",
     "bce_with_logits_grad",
@@ -50,18 +72,26 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
     "entropy",
+    "fit_logistic_regression",
+    "fit_softmax_regression",
     "focal_loss",
     "focal_loss_grad",
     "kl_divergence",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "max_margin_separator",
     "mse_loss",
     "mse_loss_grad",
     "mse_sigmoid_grad",
+    "nearest_zero",
     "nll_loss",
     "nll_loss_grad",
+    "normalized_step",
     "numerical_gradient",
+    "rho_binary",
+    "rho_dataset",
+    "rho_multiclass",
     "sigmoid",
     "sigmoid_grad",
     "smooth_labels",
