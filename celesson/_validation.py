@@ -9,7 +9,7 @@ says what was expected.  Nothing here is part of the public API.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -41,9 +41,28 @@ def as_float_array(x: ArrayLike, name: str, *, check_nan: bool = True) -> np.nda
         )
     if arr.dtype != np.float64:
         arr = arr.astype(np.float64)
-    if check_nan and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; a number is required in every entry")
+    if check_nan and arr.size and np.isnan(arr.min()):  # min is NaN iff an entry is
+        _raise_nan(name)
     return arr
+
+
+def _raise_nan(name: str) -> NoReturn:
+    raise ValueError(f"{name} contains NaN; a number is required in every entry")
+
+
+def value_range(arr: np.ndarray, name: str) -> tuple[float, float]:
+    """Return ``(min, max)`` of a float array, rejecting NaN; ``(inf, -inf)`` if empty.
+
+    NumPy's ``min`` and ``max`` propagate NaN, so the two reductions double as the
+    NaN check (two passes over the data and no temporary array, where
+    ``np.isnan(arr).any()`` needs a boolean array and a third pass).
+    """
+    if arr.size == 0:
+        return np.inf, -np.inf
+    lo, hi = float(arr.min()), float(arr.max())
+    if np.isnan(lo):
+        _raise_nan(name)
+    return lo, hi
 
 
 def as_index_array(x: ArrayLike, name: str, num_classes: int) -> np.ndarray:
@@ -66,11 +85,20 @@ def as_index_array(x: ArrayLike, name: str, num_classes: int) -> np.ndarray:
     return arr.astype(np.intp, copy=False)
 
 
-def check_probabilities(p: np.ndarray, name: str) -> None:
-    """Raise :class:`ValueError` unless every entry of ``p`` lies in ``[0, 1]``."""
-    if p.size and (p.min() < 0.0 or p.max() > 1.0):
-        bad = p.min() if p.min() < 0.0 else p.max()
-        raise ValueError(f"{name} must hold probabilities in [0, 1], found {float(bad)!r}")
+def check_probabilities(
+    p: np.ndarray, name: str, bounds: tuple[float, float] | None = None
+) -> None:
+    """Raise :class:`ValueError` unless every entry of ``p`` lies in ``[0, 1]``.
+
+    ``bounds``, if given, is ``value_range(p, name)`` computed by the caller (it is
+    then not recomputed).
+    """
+    if not p.size:
+        return
+    lo, hi = (float(p.min()), float(p.max())) if bounds is None else bounds
+    if lo < 0.0 or hi > 1.0:
+        bad = lo if lo < 0.0 else hi
+        raise ValueError(f"{name} must hold probabilities in [0, 1], found {bad!r}")
 
 
 def check_distribution(p: np.ndarray, name: str, axis: int, atol: float = 1e-6) -> None:

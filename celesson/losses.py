@@ -35,8 +35,9 @@ from ._validation import (
     check_reduction,
     finish,
     reduce,
+    value_range,
 )
-from .numerics import _lse_parts, _sigmoid
+from .numerics import _DIRECT_RANGE, _lse_parts, _sigmoid
 
 __all__ = [
     "binary_cross_entropy",
@@ -55,14 +56,28 @@ __all__ = [
 # --------------------------------------------------------------------------- binary
 
 
+def _binary_inputs(
+    a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "y"
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Float arrays ``a`` and ``y`` (probabilities in [0, 1]) of a common shape.
+
+    Also returns ``(min, max)`` of ``a``: the reductions that reject NaN give the
+    range for free, and callers use it to pick a fast path.
+    """
+    a_arr = as_float_array(a, name_a, check_nan=False)
+    a_range = value_range(a_arr, name_a)
+    y_arr = as_float_array(y, name_y, check_nan=False)
+    check_probabilities(y_arr, name_y, value_range(y_arr, name_y))
+    a_arr, y_arr = check_pair_shapes(a_arr, y_arr, name_a, name_y)
+    return a_arr, y_arr, a_range
+
+
 def _binary_pair(
     a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "y"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Float arrays ``a`` and ``y`` (probabilities in [0, 1]) of a common shape."""
-    a_arr = as_float_array(a, name_a)
-    y_arr = as_float_array(y, name_y)
-    check_probabilities(y_arr, name_y)
-    return check_pair_shapes(a_arr, y_arr, name_a, name_y)
+    a_arr, y_arr, _ = _binary_inputs(a, y, name_a, name_y)
+    return a_arr, y_arr
 
 
 def _weighted(w: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -106,8 +121,8 @@ def binary_cross_entropy(p: ArrayLike, y: ArrayLike, reduction: str = "mean") ->
     inf
     """
     reduction = check_reduction(reduction)
-    p, y = _binary_pair(p, y, "p")
-    check_probabilities(p, "p")
+    p, y, p_range = _binary_inputs(p, y, "p")
+    check_probabilities(p, "p", p_range)
     with np.errstate(divide="ignore"):
         log_p = np.log(p)
         log_q = np.log1p(-p)
@@ -117,16 +132,41 @@ def binary_cross_entropy(p: ArrayLike, y: ArrayLike, reduction: str = "mean") ->
     return reduce(loss, reduction, "p")
 
 
-def _bce_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _bce_logits(
+    z: np.ndarray, y: np.ndarray, z_range: tuple[float, float] | None = None
+) -> np.ndarray:
     r"""Per-element binary cross-entropy from logits, no checks.
 
-    :math:`y\operatorname{sp}(-z) + (1-y)\operatorname{sp}(z) =
-    \operatorname{log1p}(e^{-|z|}) + w z` with :math:`w = 1 - y` for :math:`z > 0`
-    and :math:`w = -y` for :math:`z \le 0`: both terms are non-negative.
+    .. math::
+
+        y\operatorname{sp}(-z) + (1-y)\operatorname{sp}(z)
+        = (1 - y)\max(z, 0) - y\min(z, 0) + \operatorname{log1p}(e^{-|z|}),
+
+    three non-negative terms (nothing cancels); the first two are :math:`(1-y)z`
+    for :math:`z > 0` and :math:`-yz` for :math:`z \le 0`.  ``z_range`` is
+    ``(min, max)`` of ``z`` if the caller has it.  With finite logits the sum is
+    built in two arrays by in-place passes; with an infinite logit the products are
+    taken with :math:`0 \cdot \infty = 0` (``y = 1`` at ``z = +inf``, ``y = 0`` at
+    ``z = -inf`` give loss 0).
     """
-    loss = np.log1p(np.exp(-np.abs(z)))
-    w = np.where(z > 0, 1.0 - y, -y)
-    loss += _weighted(w, z)
+    if z_range is None:
+        z_range = (float(z.min()), float(z.max())) if z.size else (0.0, 0.0)
+    shape = np.broadcast_shapes(z.shape, y.shape)
+    if not (np.isfinite(z_range[0]) and np.isfinite(z_range[1])):
+        loss = np.log1p(np.exp(-np.abs(z)))
+        w = np.where(z > 0, 1.0 - y, -y)
+        loss += _weighted(w, z)
+        return np.asarray(loss)
+    loss = np.maximum(z, 0.0, out=np.empty(shape))
+    tmp = np.subtract(1.0, y, out=np.empty(shape))
+    loss *= tmp  # (1 - y) max(z, 0) >= 0
+    np.minimum(z, 0.0, out=tmp)
+    tmp *= y
+    loss -= tmp  # minus y min(z, 0) <= 0
+    np.copysign(z, -1.0, out=tmp)  # -|z|
+    np.exp(tmp, out=tmp)
+    np.log1p(tmp, out=tmp)
+    loss += tmp
     return loss
 
 
@@ -170,8 +210,8 @@ def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike, reduction: str 
     4.248354255291589e-18
     """
     reduction = check_reduction(reduction)
-    z, y = _binary_pair(z, y, "z")
-    return reduce(_bce_logits(z, y), reduction, "z")
+    z, y, z_range = _binary_inputs(z, y, "z")
+    return reduce(_bce_logits(z, y, z_range), reduction, "z")
 
 
 def _focal_modulator(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -239,8 +279,8 @@ def focal_loss(
     reduction = check_reduction(reduction)
     gamma = _check_gamma(gamma)
     alpha = _check_alpha(alpha)
-    z, y = _binary_pair(z, y, "z")
-    loss = _bce_logits(z, y)
+    z, y, z_range = _binary_inputs(z, y, "z")
+    loss = _bce_logits(z, y, z_range)
     if gamma != 0.0:
         loss = _weighted(np.power(_focal_modulator(z, y), gamma), loss)
     if alpha is not None:
@@ -329,8 +369,50 @@ def _ce_parts(
     return m, np.log1p(t), idx, shift_sum
 
 
+#: Largest spread max(z) - min(z) for :func:`_ce_index_by_target`: the sum s stays
+#: below K e^600, far from overflow, and above e^-600, far from the subnormals.
+_TARGET_SHIFT_SPAN = 600.0
+
+
+def _ce_index_by_target(z: np.ndarray, target: np.ndarray, axis: int) -> np.ndarray | None:
+    r"""Cross-entropy with class indices, shifted by the target logit; ``None`` if unsafe.
+
+    .. math::
+
+        -\log\operatorname{softmax}(z)_t = \log\Big(1 + \sum_{k \ne t} e^{z_k - z_t}\Big)
+        = \operatorname{log1p}(s), \qquad
+        s = \frac{\sum_{k \ne t} e^{z_k}}{e^{z_t}}.
+
+    A sum of positive terms, one division and ``log1p``: nothing cancels, and a tiny
+    loss (a confident correct prediction, :math:`s \ll 1`) keeps its relative
+    accuracy, as with the shift by the maximum.  No search for the maximum is needed,
+    which makes this the fast path for many short rows.  It is taken when every
+    logit lies in ``_DIRECT_RANGE`` (each :math:`e^{z_k}` is a normal number) and
+    :math:`\max z - \min z \le` ``_TARGET_SHIFT_SPAN`` (so :math:`s` cannot
+    overflow); otherwise (and for NaN or infinite logits) it returns ``None``.
+    """
+    if z.size == 0:
+        return None
+    lo, hi = float(z.min()), float(z.max())  # NaN fails every comparison below
+    if not (
+        _DIRECT_RANGE[0] <= lo and hi <= _DIRECT_RANGE[1] and hi - lo <= _TARGET_SHIFT_SPAN
+    ):
+        return None
+    where = np.expand_dims(target, axis)
+    e = np.exp(z)
+    e_t = np.take_along_axis(e, where, axis=axis)
+    np.put_along_axis(e, where, 0.0, axis=axis)
+    s = e.sum(axis=axis, keepdims=True)
+    s /= e_t
+    return np.log1p(s, out=s)
+
+
 def _ce_index(z: np.ndarray, target: np.ndarray, axis: int, eps: float) -> np.ndarray:
     """Per-sample cross-entropy with class indices (keepdims along ``axis``)."""
+    if eps == 0.0:
+        fast = _ce_index_by_target(z, target, axis)
+        if fast is not None:
+            return fast
     m, lp, _, shift_sum = _ce_parts(z, axis, need_shift_sum=eps > 0.0)
     z_t = np.take_along_axis(z, np.expand_dims(target, axis), axis=axis)
     loss = np.subtract(m, z_t)  # >= 0
@@ -371,7 +453,12 @@ def cross_entropy(
                    = \sum_k y_k \,(m - z_k) + \Big(\sum_k y_k\Big)\operatorname{log1p}(t),
 
     with :math:`m = \max_k z_k` and :math:`t = \sum_{k \ne k^*} e^{z_k - m}`: every
-    term is non-negative, so tiny losses stay accurate.  Label smoothing follows
+    term is non-negative, so tiny losses stay accurate.  For class indices without
+    smoothing, when every logit lies in :math:`[-708, 690]` and their spread is at
+    most 600, the same loss is computed as
+    :math:`\operatorname{log1p}\big(\sum_{k \ne t} e^{z_k} / e^{z_t}\big)`, shifted
+    by the target's logit instead of the maximum: equally free of cancellation and
+    faster, as it needs no search for the maximum.  Label smoothing follows
     PyTorch: the target becomes :math:`(1-\varepsilon)\,y + \varepsilon/K` (see
     :func:`smooth_labels`, convention ``"uniform"``).
 

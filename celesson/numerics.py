@@ -53,7 +53,8 @@ def sigmoid(z: ArrayLike) -> Any:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, elementwise.
 
     Evaluated as :math:`1/(1+e^{-z})` for :math:`z \ge 0` and as
-    :math:`e^{z}/(1+e^{z})` for :math:`z < 0`, so that :math:`e^{\cdot}` never
+    :math:`e^{z}/(1+e^{z})` for :math:`z < 0`, both at once as
+    :math:`e^{\min(z,0)}/(1+e^{-|z|})`, so that :math:`e^{\cdot}` never
     overflows and tiny values of :math:`\sigma(z)` for very negative :math:`z` keep
     their full relative accuracy (down to the subnormal range).
 
@@ -125,13 +126,34 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z))))
 
 
+#: Values per block in :func:`_sigmoid`: its two work arrays (512 KB each) stay in
+#: the cache, so each pass over a block costs arithmetic, not memory traffic.
+_BLOCK = 2**16
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """:func:`sigmoid` without input checks; always returns an array."""
-    e = np.asarray(np.exp(-np.abs(z)))  # in (0, 1]: never overflows
-    denom = 1.0 + e
-    np.divide(e, denom, out=e)  # sigma(-|z|)
-    np.divide(1.0, denom, out=e, where=z >= 0)  # sigma(|z|) where z >= 0
-    return e
+    r""":func:`sigmoid` without input checks; always returns an array.
+
+    :math:`\sigma(z) = e^{\min(z, 0)} / (1 + e^{-|z|})`: the numerator is
+    :math:`1` for :math:`z \ge 0` and :math:`e^{z}` otherwise, so this is
+    :math:`1/(1+e^{-z})` or :math:`e^{z}/(1+e^{z})` without a branch or a mask.
+    Both exponents are :math:`\le 0`, so nothing overflows.  The work is done in
+    blocks of ``_BLOCK`` values with one reused buffer for the denominator.
+    """
+    out = np.empty(z.shape)
+    flat_z, flat_out = z.reshape(-1), out.reshape(-1)
+    buffer = np.empty(min(_BLOCK, flat_z.size))
+    for start in range(0, flat_z.size, _BLOCK):
+        zb = flat_z[start : start + _BLOCK]
+        num = flat_out[start : start + _BLOCK]
+        den = buffer[: zb.size]
+        np.minimum(zb, 0.0, out=num)
+        np.exp(num, out=num)  # e^{min(z, 0)} in [0, 1]
+        np.copysign(zb, -1.0, out=den)  # -|z|
+        np.exp(den, out=den)
+        den += 1.0  # 1 + e^{-|z|} in [1, 2]
+        num /= den
+    return out
 
 
 def _row_max(z: np.ndarray, axis: int, name: str = "z") -> tuple[np.ndarray, np.ndarray]:
