@@ -50,6 +50,7 @@ from _nbgrader_common import (  # noqa: E402
     is_locked,
     is_solution,
     lesson_notebooks,
+    lines_outside,
     nbgrader_meta,
     read,
     regions,
@@ -80,15 +81,7 @@ def _course_lines_outside(begin: str, end: str) -> set[str]:
     """Stripped source lines of every course notebook that lie outside begin/end regions."""
     lines: set[str] = set()
     for path in [*MASTERS, *lesson_notebooks(ROOT)]:
-        for cell in read(path).cells:
-            inside = False
-            for line in cell.get("source", "").splitlines():
-                if begin in line:
-                    inside = True
-                elif end in line:
-                    inside = False
-                elif not inside:
-                    lines.add(line.strip())
+        lines |= lines_outside(read(path), begin, end)
     return lines
 
 

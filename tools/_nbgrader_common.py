@@ -106,7 +106,8 @@ def regions(source: str, begin: str, end: str) -> list[list[str]]:
     return found
 
 
-def _lines_outside(nb: NotebookNode, begin: str, end: str) -> set[str]:
+def lines_outside(nb: NotebookNode, begin: str, end: str) -> set[str]:
+    """Stripped source lines of ``nb`` that lie outside every ``begin``/``end`` region."""
     outside: set[str] = set()
     for cell in nb.cells:
         inside = False
@@ -127,7 +128,7 @@ def distinctive_lines(nb: NotebookNode, begin: str, end: str, min_length: int = 
     Short lines (fewer than ``min_length`` characters once stripped) are skipped: a
     line like ``)`` or ``else:`` proves nothing.
     """
-    outside = _lines_outside(nb, begin, end)
+    outside = lines_outside(nb, begin, end)
     found: list[str] = []
     for cell in nb.cells:
         for region in regions(cell.get("source", ""), begin, end):
