@@ -476,8 +476,14 @@ def softmax_jacobian(z: ArrayLike, axis: int = -1) -> np.ndarray:
     axis = check_axis(axis, z_arr.ndim)
     p = np.moveaxis(_softmax(z_arr, axis), axis, -1)
     jac = -p[..., :, None] * p[..., None, :]
+    # Diagonal p_i (1 - p_i) with 1 - p_i taken as the sum of the other p_j (the sums
+    # before and after i): positive terms, so nothing cancels when p_i is near 1.
+    before = np.zeros_like(p)
+    np.cumsum(p[..., :-1], axis=-1, out=before[..., 1:])
+    after = np.zeros_like(p)
+    np.cumsum(p[..., :0:-1], axis=-1, out=after[..., -2::-1])
     diag = np.arange(p.shape[-1])
-    jac[..., diag, diag] += p
+    jac[..., diag, diag] = p * (before + after)
     return jac
 
 

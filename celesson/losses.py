@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _rows
+from ._summation import accurate_sum
 from ._validation import (
     as_float_array,
     as_index_array,
@@ -37,7 +39,7 @@ from ._validation import (
     reduce,
     value_range,
 )
-from .numerics import _DIRECT_RANGE, _lse_parts, _sigmoid
+from .numerics import _sigmoid
 
 __all__ = [
     "binary_cross_entropy",
@@ -364,7 +366,7 @@ def _ce_parts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     r"""Shift ``m``, :math:`\operatorname{log1p}(t)`, ``idx`` and optionally
     :math:`\sum_k (m - z_k)`, all with keepdims along ``axis``."""
-    idx, m, t, d = _lse_parts(z, axis, "logits", keep_shifted=need_shift_sum)
+    idx, m, t, d = _rows.lse_parts(z, axis, "logits", keep_shifted=need_shift_sum)
     shift_sum = None if d is None else -d.sum(axis=axis, keepdims=True)
     return m, np.log1p(t), idx, shift_sum
 
@@ -387,24 +389,27 @@ def _ce_index_by_target(z: np.ndarray, target: np.ndarray, axis: int) -> np.ndar
     loss (a confident correct prediction, :math:`s \ll 1`) keeps its relative
     accuracy, as with the shift by the maximum.  No search for the maximum is needed,
     which makes this the fast path for many short rows.  It is taken when every
-    logit lies in ``_DIRECT_RANGE`` (each :math:`e^{z_k}` is a normal number) and
+    logit lies in ``_rows.DIRECT_RANGE`` (each :math:`e^{z_k}` is a normal number) and
     :math:`\max z - \min z \le` ``_TARGET_SHIFT_SPAN`` (so :math:`s` cannot
     overflow); otherwise (and for NaN or infinite logits) it returns ``None``.
     """
     if z.size == 0:
         return None
     lo, hi = float(z.min()), float(z.max())  # NaN fails every comparison below
-    if not (
-        _DIRECT_RANGE[0] <= lo and hi <= _DIRECT_RANGE[1] and hi - lo <= _TARGET_SHIFT_SPAN
-    ):
+    low, high = _rows.DIRECT_RANGE
+    if not (low <= lo and hi <= high and hi - lo <= _TARGET_SHIFT_SPAN):
         return None
-    where = np.expand_dims(target, axis)
-    e = np.exp(z)
-    e_t = np.take_along_axis(e, where, axis=axis)
-    np.put_along_axis(e, where, 0.0, axis=axis)
-    s = e.sum(axis=axis, keepdims=True)
-    s /= e_t
-    return np.log1p(s, out=s)
+    rows = _rows.as_rows(z, axis, "logits")
+    targets = target.reshape(-1, 1)
+    loss = np.empty((rows.shape[0], 1))
+    for rs, (e, tmp, *_) in _rows.row_blocks(*rows.shape):
+        np.exp(rows[rs], out=e)
+        e_t = np.take_along_axis(e, targets[rs], axis=1)
+        np.put_along_axis(e, targets[rs], 0.0, axis=1)
+        s = accurate_sum(e, 1, work=tmp)
+        s /= e_t
+        loss[rs] = np.log1p(s, out=s)
+    return _rows.from_rows(loss, z, axis)
 
 
 def _ce_index(z: np.ndarray, target: np.ndarray, axis: int, eps: float) -> np.ndarray:

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _rows
 from ._validation import as_float_array, check_axis, finish
 
 __all__ = ["log_sigmoid", "log_softmax", "logsumexp", "sigmoid", "softmax"]
@@ -156,132 +157,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _row_max(z: np.ndarray, axis: int, name: str = "z") -> tuple[np.ndarray, np.ndarray]:
-    """Index and value of the largest entry along ``axis`` (keepdims); rejects NaN."""
-    if z.shape[axis] == 0:
-        raise ValueError(
-            f"{name} must have at least one entry along axis {axis}, got shape {z.shape}"
-        )
-    idx = np.argmax(z, axis=axis, keepdims=True)  # the first NaN if there is one
-    m = np.take_along_axis(z, idx, axis=axis)
-    if np.isnan(m).any():
-        raise ValueError(f"{name} contains NaN; a number is required in every entry")
-    return idx, m
-
-
-def _check_finite_max(m: np.ndarray, name: str = "z") -> None:
-    """Softmax needs a finite largest entry in every slice."""
-    if not np.isfinite(m).all():
-        if np.isposinf(m).any():
-            raise ValueError(
-                f"{name} contains +inf: softmax is undefined there (use finite values; "
-                "-inf is allowed and gives probability 0)"
-            )
-        raise ValueError(
-            f"every slice of {name} along the class axis must contain a finite entry "
-            "(found a slice that is entirely -inf)"
-        )
-
-
-#: Direct exponentials are used when every entry lies in this range: there
-#: :math:`e^{z}` is a normal float64 and sums of up to ~10^9 terms cannot overflow.
-_DIRECT_RANGE = (-708.0, 690.0)
-#: Below this, the shifted tail sum is recomputed with scaled exponentials.
-_TINY_TAIL = 2.0**-960
-_SHIFT = 512.0  # exact to add to any z_k - m <= -512; e^512 is far below the overflow
-
-
-def _direct_ok(z: np.ndarray, m: np.ndarray) -> bool:
-    """True when ``exp(z)`` is normal and safe for every entry."""
-    if z.size == 0:
-        return True
-    lo, hi = _DIRECT_RANGE
-    return bool(m.max() <= hi and z.min() >= lo)
-
-
-def _shifted_exp(z: np.ndarray, m: np.ndarray, shift: float = 0.0) -> np.ndarray:
-    r"""Accurate :math:`e^{z - m + \text{shift}}` although ``z - m`` is rounded.
-
-    ``d = fl(z - m)`` differs from the exact difference by an error ``err`` that
-    TwoSum recovers exactly; :math:`e^{z-m} = e^{d}(1 + err)` to working precision.
-    Without the correction the relative error of :math:`e^{d}` would grow like
-    :math:`|d|` ULP (hundreds of ULP for :math:`d \approx -700`).
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        d = np.subtract(z, m)
-        bb = d - z  # TwoSum(z, -m): err = (z - (d - bb)) + (-m - bb)
-        err = d - bb
-        np.subtract(z, err, out=err)
-        np.subtract(-m, bb, out=bb)
-        err += bb
-    err[~np.isfinite(err)] = 0.0  # entries with z = -inf or an overflowing difference
-    if shift:
-        d += shift
-    e = np.exp(d, out=d)
-    err *= e
-    e += err
-    return e
-
-
-def _tail_sum(
-    z: np.ndarray, idx: np.ndarray, m: np.ndarray, axis: int, keep_shifted: bool = False
-) -> tuple[np.ndarray, np.ndarray | None]:
-    r"""Tail sum :math:`t = \sum_{k \ne k^*} e^{z_k - m}` (keepdims), ``m`` finite.
-
-    Returns ``t`` and, with ``keep_shifted``, the array ``z - m`` (rounded).
-
-    * When every entry is in ``_DIRECT_RANGE`` (the common case):
-      :math:`t = \sum_{k \ne k^*} e^{z_k} / e^{m}`, a quotient of correctly rounded
-      exponentials, accurate to a couple of ULP even when ``t`` is tiny.
-    * Otherwise from :func:`_shifted_exp`; when :math:`t < 2^{-960}` every term is
-      below :math:`e^{-665}` and may be subnormal, where each rounding costs up to
-      half the smallest subnormal, so such slices are recomputed as
-      :math:`e^{-512} \sum_k e^{(z_k - m) + 512}`.
-    """
-    if _direct_ok(z, m):
-        e = np.exp(z)
-        np.put_along_axis(e, idx, 0.0, axis=axis)
-        t = e.sum(axis=axis, keepdims=True)
-        t /= np.exp(m)
-        return t, (np.subtract(z, m, out=e) if keep_shifted else None)
-    e = _shifted_exp(z, m)
-    np.put_along_axis(e, idx, 0.0, axis=axis)
-    t = e.sum(axis=axis, keepdims=True)
-    tiny = t < _TINY_TAIL
-    if tiny.any():
-        scaled = _shifted_exp(z, m, shift=_SHIFT)
-        np.put_along_axis(scaled, idx, 0.0, axis=axis)
-        t_scaled = scaled.sum(axis=axis, keepdims=True) * np.exp(-_SHIFT)
-        t = np.where(tiny, t_scaled, t)
-    if keep_shifted:
-        with np.errstate(over="ignore"):
-            return t, np.subtract(z, m)
-    return t, None
-
-
-def _lse_parts(
-    z: np.ndarray, axis: int, name: str = "z", keep_shifted: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """``idx``, ``m``, ``t`` (keepdims) and optionally ``z - m``; softmax input checks."""
-    idx, m = _row_max(z, axis, name)
-    _check_finite_max(m, name)
-    t, d = _tail_sum(z, idx, m, axis, keep_shifted)
-    return idx, m, t, d
-
-
 def _softmax(z: np.ndarray, axis: int, name: str = "z") -> np.ndarray:
     """:func:`softmax` of a float64 array with a valid axis (checks the values)."""
-    idx, m = _row_max(z, axis, name)
-    _check_finite_max(m, name)
-    e = np.exp(z) if _direct_ok(z, m) else _shifted_exp(z, m)
-    # add the largest term last: summed among the small ones it would absorb them
-    e_max = np.take_along_axis(e, idx, axis=axis)
-    np.put_along_axis(e, idx, 0.0, axis=axis)
-    total = e.sum(axis=axis, keepdims=True)
-    total += e_max
-    np.put_along_axis(e, idx, e_max, axis=axis)
-    e /= total
-    return e
+    rows = _rows.as_rows(z, axis, name)
+    out = np.empty(rows.shape)
+    for rs, work in _rows.row_blocks(*rows.shape):
+        _rows.softmax_block(rows[rs], out[rs], work, name)
+    return _rows.from_rows(out, z, axis)
 
 
 def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
@@ -349,10 +231,11 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     """
     z = as_float_array(z, "z", check_nan=False)
     axis = check_axis(axis, z.ndim)
-    _, _, t, out = _lse_parts(z, axis, keep_shifted=True)
-    assert out is not None
-    out -= np.log1p(t)
-    return out
+    rows = _rows.as_rows(z, axis)
+    out = np.empty(rows.shape)
+    for rs, work in _rows.row_blocks(*rows.shape):
+        _rows.log_softmax_block(rows[rs], out[rs], work, "z")
+    return _rows.from_rows(out, z, axis)
 
 
 def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> Any:
@@ -391,18 +274,11 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> Any:
     axis = check_axis(axis, z.ndim)
     if not isinstance(keepdims, bool | np.bool_):
         raise TypeError(f"keepdims must be a bool, got {keepdims!r}")
-    idx, m = _row_max(z, axis)
-    finite = np.isfinite(m)
-    if finite.all():
-        t, _ = _tail_sum(z, idx, m, axis)
-        out = np.log1p(t)
-        out += m
-    else:  # slices whose maximum is +inf or -inf: the answer is that maximum
-        m_safe = np.where(finite, m, 0.0)
-        t, _ = _tail_sum(np.where(finite, z, 0.0), idx, m_safe, axis)
-        out = np.log1p(t)
-        out += m_safe
-        out = np.where(finite, out, m)
+    rows = _rows.as_rows(z, axis)
+    out = np.empty((rows.shape[0], 1))
+    for rs, work in _rows.row_blocks(*rows.shape):
+        out[rs] = _rows.logsumexp_block(rows[rs], work)
+    out = _rows.from_rows(out, z, axis)
     if not keepdims:
         out = np.squeeze(out, axis=axis)
     return finish(out)

@@ -249,6 +249,16 @@ def test_softmax_jacobian(k):
     np.testing.assert_allclose(cl.softmax_jacobian(z.T, axis=0), got, rtol=0, atol=0)
 
 
+def test_softmax_jacobian_diagonal_keeps_digits_when_one_class_dominates():
+    # J_ii = p_i (1 - p_i); computed as p_i - p_i**2 it would cancel when p_i ~ 1
+    z = [30.0, 0.0, -2.0]
+    jac = cl.softmax_jacobian(z)
+    lse = mp.log(sum(mp.exp(mp.mpf(v)) for v in z))
+    for i, v in enumerate(z):
+        p = mp.exp(mp.mpf(v) - lse)
+        _rel_close([jac[i, i]], [p * (1 - p)], rtol=1e-15)
+
+
 # ---------------------------------------------------------------- checker
 
 

@@ -13,6 +13,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "celesson"
 # grads -> losses within the loss layer. symbolic, data and plotting stand apart.
 RANK = {
     "_validation": 0,
+    "_summation": 0,
+    "_rows": 0.5,
     "numerics": 1,
     "losses": 2,
     "grads": 3,

@@ -30,7 +30,7 @@ from celesson import (
 
 # Measured worst-case ULP errors on the adversarial sets of mpref (see test_numerics).
 BCE_LOGITS_MAX_ULP = ULP_TARGET  # measured 1.387 (y = 0.3); 1.008 for y in {0, 1}
-CROSS_ENTROPY_MAX_ULP = ULP_TARGET  # measured 1.584, per sample, class-index targets
+CROSS_ENTROPY_MAX_ULP = ULP_TARGET  # measured 1.558, per sample, class-index targets
 
 SCALARS = mpref.adversarial_scalars()
 ROWS = mpref.adversarial_rows()

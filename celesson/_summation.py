@@ -1,0 +1,159 @@
+r"""Error-free transformations and an accurate row sum, in plain float64 NumPy.
+
+Two tools keep the row functions of :mod:`celesson.numerics` within a couple of
+units in the last place (ULP):
+
+* :func:`two_sum` splits :math:`a + b` into its rounded value and the exact
+  rounding error (Knuth's TwoSum, six operations, no branches).
+* :func:`accurate_sum` adds non-negative terms along an axis with one rounding in
+  total instead of one per addition.  An ordinary sum of :math:`K` terms may be off
+  by several ULP (a row of 999 equal terms loses about 3 ULP to NumPy's pairwise
+  sum); that error reaches every log-softmax entry of the row.
+
+``accurate_sum`` follows the first step of the AccSum algorithm of Rump, Ogita and
+Oishi (*Accurate floating-point summation part I*, SIAM J. Sci. Comput. 31, 2008).
+Per row, take the power of two :math:`\sigma = 2^{M + E}` with :math:`K < 2^M` and
+every term below :math:`2^E` (a plain sum ``s`` of the row bounds every term, and
+``frexp`` gives :math:`s < 2^E`).  Then
+
+.. math::
+
+    q_k = \operatorname{fl}\big((\sigma + e_k) - \sigma\big), \qquad
+    r_k = e_k - q_k
+
+splits each term exactly into a high part on the grid of :math:`2^{-53}\sigma` and a
+remainder :math:`|r_k| \le 2^{-53}\sigma`.  Because every :math:`q_k` lies on that
+grid and :math:`\sum_k |q_k| < \sigma`, the sum :math:`\tau = \sum_k q_k` is *exact*
+in any order.  The remainders are at most :math:`2^{-52} K s` each, so the rounding
+errors of their plain sum :math:`\rho` are below :math:`10^{-6}` ULP of the total for
+:math:`K \le 10^4` (and below :math:`10^{-2}` ULP for :math:`K \le 10^6`).  The result
+:math:`\operatorname{fl}(\tau + \rho)` is therefore the exact sum rounded once.
+
+The price is three elementwise passes and two extra reductions: about 1.5 times the
+time of a plain ``sum``, measured in ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Rows of up to this many terms are summed with ``einsum``: for short rows NumPy's
+#: ``sum`` pays a fixed cost per row that ``einsum`` avoids (20 ms against 5 ms for
+#: 10**6 rows of 10).  Longer rows use ``sum``, whose pairwise order keeps the
+#: rounding error of the remainders' sum small for any length.
+_EINSUM_MAX_TERMS = 64
+
+#: Largest exponent allowed for the splitting constant sigma = 2**(M + E): sigma plus
+#: a term must stay finite.
+_MAX_SIGMA_EXP = 1020
+
+
+def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Sum and exact error: :math:`s = \operatorname{fl}(a + b)`, :math:`s + e = a + b`.
+
+    Knuth's TwoSum needs no ordering of :math:`|a|` and :math:`|b|`.  The error is
+    exact whenever no intermediate overflows; where ``s`` is infinite or NaN the
+    returned error is NaN and callers replace it.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Float64 arrays of broadcastable shapes.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``s`` and ``e``.
+    """
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    s, e = np.empty(shape), np.empty(shape)
+    two_sum_into(a, b, s, e, np.empty(shape))
+    return s, e
+
+
+def two_sum_into(
+    a: np.ndarray, b: np.ndarray, s: np.ndarray, e: np.ndarray, tmp: np.ndarray
+) -> None:
+    """:func:`two_sum` into given arrays ``s`` and ``e`` (``tmp`` is scratch); no allocation.
+
+    ``a`` and ``b`` broadcast to the shape of ``s``, ``e`` and ``tmp``, which must be
+    distinct arrays, none of them ``a`` or ``b``.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.add(a, b, out=s)
+        np.subtract(s, a, out=tmp)  # b_virtual
+        np.subtract(s, tmp, out=e)  # a_virtual
+        np.subtract(a, e, out=e)  # a - a_virtual
+        np.subtract(b, tmp, out=tmp)  # b - b_virtual
+        e += tmp
+
+
+def plain_sum(e: np.ndarray, axis: int) -> np.ndarray:
+    """Ordinary float64 sum along ``axis`` (keepdims), fast for short rows."""
+    if axis == e.ndim - 1 and e.shape[axis] <= _EINSUM_MAX_TERMS:
+        return np.einsum("...k->...", e)[..., np.newaxis]
+    return e.sum(axis=axis, keepdims=True)
+
+
+def accurate_sum(e: np.ndarray, axis: int, work: np.ndarray | None = None) -> np.ndarray:
+    r"""Sum of non-negative finite terms along ``axis``, rounded once (keepdims).
+
+    Parameters
+    ----------
+    e : numpy.ndarray
+        Float64 terms, all finite and :math:`\ge 0`.  **Overwritten** with the
+        remainders of the split (callers pass a temporary).
+    axis : int
+        A valid, non-negative axis of ``e``.
+    work : numpy.ndarray, optional
+        Scratch array of the shape of ``e`` (allocated when not given).
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\operatorname{fl}(\sum_k e_k)` along ``axis`` up to the tiny error
+        described in the module docstring, with the axis kept (length 1).
+    """
+    high, rest = _split_sum(e, axis, work)
+    high += rest
+    return high
+
+
+def accurate_sum_pair(
+    e: np.ndarray, axis: int, work: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Like :func:`accurate_sum`, with the rounding error of the result: ``hi + lo``.
+
+    ``hi`` is the sum rounded once and ``lo`` carries the rest of it, so that
+    ``hi + lo`` equals the exact sum to about :math:`10^{-6}` ULP of ``hi``
+    (:math:`K \le 10^4`).  ``e`` is overwritten.
+    """
+    return two_sum(*_split_sum(e, axis, work))
+
+
+def _split_sum(
+    e: np.ndarray, axis: int, work: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact sum of the high parts and the plain sum of the remainders (keepdims)."""
+    k = e.shape[axis]
+    bits = int(k).bit_length()  # k < 2**bits
+    _, top = np.frexp(plain_sum(e, axis))  # every term < plain sum < 2**top
+    top += bits
+    scale = None
+    if top.size and top.max() > _MAX_SIGMA_EXP:
+        # Sums within a factor 2**(2 * bits) of the float64 maximum: scale those rows
+        # down by a power of two first (terms that then become subnormal are far
+        # below one ULP of the row's sum).
+        scale = np.minimum(_MAX_SIGMA_EXP - top, 0)
+        e *= np.ldexp(1.0, scale)
+        top += scale
+    sigma = np.ldexp(1.0, top)
+    high = np.add(e, sigma, out=work)
+    high -= sigma  # exact: the part of each term on the grid of 2**-53 sigma
+    np.subtract(e, high, out=e)  # exact remainders
+    tau = plain_sum(high, axis)  # exact, whatever the order
+    rho = plain_sum(e, axis)
+    if scale is not None:
+        tau = np.ldexp(tau, -scale)
+        rho = np.ldexp(rho, -scale)
+    return tau, rho

@@ -1,0 +1,103 @@
+"""Error-free transformations and the once-rounded row sum of ``celesson._summation``."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from mpref import floating_point_errors_raise  # noqa: F401 (autouse fixture)
+
+from celesson._summation import accurate_sum, accurate_sum_pair, two_sum, two_sum_into
+
+
+def _exact(values) -> Fraction:
+    return sum((Fraction(float(v)) for v in np.ravel(values)), Fraction(0))
+
+
+def _spread_values(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Signed values with exponents from 2**-60 to 2**60."""
+    return rng.choice([-1.0, 1.0], n) * np.ldexp(rng.random(n) + 0.5, rng.integers(-60, 61, n))
+
+
+def test_two_sum_error_is_exact():
+    rng = np.random.default_rng(1)
+    a, b = _spread_values(rng, 2000), _spread_values(rng, 2000)
+    s, e = two_sum(a, b)
+    assert np.array_equal(s, a + b)
+    for ai, bi, si, ei in zip(a, b, s, e, strict=True):
+        assert Fraction(si) + Fraction(ei) == Fraction(ai) + Fraction(bi)
+    # some errors are not zero, so the test can tell an exact error from 0
+    assert np.count_nonzero(e) > 1000
+
+
+def test_two_sum_broadcasts_and_into_matches():
+    rng = np.random.default_rng(2)
+    a = _spread_values(rng, 30).reshape(10, 3)
+    b = _spread_values(rng, 10).reshape(10, 1)
+    s, e = two_sum(a, b)
+    s2, e2, tmp = np.empty((10, 3)), np.empty((10, 3)), np.empty((10, 3))
+    two_sum_into(a, b, s2, e2, tmp)
+    assert np.array_equal(s, s2) and np.array_equal(e, e2)
+    for i in range(10):
+        for j in range(3):
+            assert Fraction(s[i, j]) + Fraction(e[i, j]) == Fraction(a[i, j]) + Fraction(b[i, 0])
+
+
+def _rows_for_sum() -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    rows = [
+        np.full(999, math.exp(-37.5)),  # equal terms: a plain sum drifts by ~3 ULP
+        np.full(100, 0.1),
+        np.zeros(5),
+        np.array([1.0]),
+        np.array([1.0, 2.0**-60, 2.0**-60, 2.0**-60]),
+        np.array([1e300, 1e-300, 1.0, 3.0]),
+        np.full(8, 1e307),  # near the overflow: sigma would not be finite without scaling
+        np.array([np.finfo(float).max / 4, 1.0, 2.0**-1074]),
+        np.full(7, 2.0**-1074),  # subnormal terms
+    ]
+    for k in (2, 3, 10, 64, 65, 1000, 10_000):
+        rows.append(rng.lognormal(0.0, 3.0, k))
+        rows.append(np.exp(rng.normal(-30.0, 8.0, k)))
+    return rows
+
+
+@pytest.mark.parametrize("row", _rows_for_sum(), ids=lambda r: f"K{r.size}")
+def test_accurate_sum_is_the_correctly_rounded_sum(row):
+    expected = math.fsum(row)  # correctly rounded
+    got = accurate_sum(row[np.newaxis, :].copy(), 1)
+    assert got.shape == (1, 1)
+    assert got[0, 0] == expected
+    hi, lo = accurate_sum_pair(row[np.newaxis, :].copy(), 1)
+    assert hi[0, 0] == expected
+    # hi + lo is the exact sum to far below one ULP of hi
+    rest = _exact(row) - Fraction(float(hi[0, 0])) - Fraction(float(lo[0, 0]))
+    assert abs(rest) <= Fraction(math.ulp(expected)) * Fraction(1, 10**6)
+
+
+def test_a_plain_sum_misses_where_the_accurate_sum_does_not():
+    row = np.full((1, 999), math.exp(-37.5))
+    exact = math.fsum(row[0])
+    assert row.sum() != exact  # the case the once-rounded sum exists for
+    assert accurate_sum(row.copy(), 1)[0, 0] == exact
+
+
+def test_accurate_sum_along_axis_0_and_many_rows():
+    rng = np.random.default_rng(4)
+    block = rng.lognormal(0.0, 4.0, (50, 37))
+    by_rows = accurate_sum(block.copy(), 1)[:, 0]
+    by_cols = accurate_sum(block.T.copy(), 0)[0, :]
+    expected = [math.fsum(r) for r in block]
+    assert by_rows.tolist() == expected
+    assert by_cols.tolist() == expected
+
+
+def test_accurate_sum_uses_the_work_array():
+    rng = np.random.default_rng(5)
+    e = rng.lognormal(0.0, 2.0, (4, 300))
+    expected = [math.fsum(r) for r in e]
+    work = np.empty_like(e)
+    assert accurate_sum(e.copy(), 1, work=work)[:, 0].tolist() == expected
+    assert np.any(work != 0.0)  # the high parts went there
