@@ -5,7 +5,10 @@ Cases (every input holds 10**7 float64 numbers, 80 MB):
 * ``sigmoid`` on a vector of 10**7 logits,
 * ``bce_logits`` (mean reduction) on 10**7 logits and labels,
 * ``log_softmax`` and ``ce`` (mean reduction, integer targets) on logits of shape
-  (10**6, 10) and (10**4, 1000).
+  (10**6, 10) and (10**4, 1000);
+* ``softmax`` on the same two shapes (not one of the cases with a speed target:
+  ``celesson`` buys its last ULP there with several times the passes of the textbook
+  formula, and the benchmark shows what that costs).
 
 Implementations are timed round-robin (one call of each per round, after one
 warm-up call), so that a burst of load from other processes hits all of them
@@ -66,6 +69,8 @@ def make_inputs(size: int = N_VALUES, seed: int = 0) -> dict[str, tuple[Any, ...
         "log_softmax (1e4, 1000)": ("log_softmax", wide),
         "ce (1e6, 10) (mean)": ("ce", tall, t_tall, "mean"),
         "ce (1e4, 1000) (mean)": ("ce", wide, t_wide, "mean"),
+        "softmax (1e6, 10)": ("softmax", tall),
+        "softmax (1e4, 1000)": ("softmax", wide),
     }
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._summation import accurate_sum, accurate_sum_pair, two_sum_into
+from ._summation import accurate_sum, accurate_sum_pair, two_sum, two_sum_into
 
 #: Entries per block (512 KB per work array; the four of a call stay in the L2/L3 cache).
 ROW_BLOCK = 2**16
@@ -218,30 +218,64 @@ def add_log1p(m: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split of ``a`` into two halves of 26 bits each: ``hi + lo = a`` exactly."""
+    c = a * 134217729.0  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def reciprocal_parts(s_hi: np.ndarray, s_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`1 / (s_{hi} + s_{lo})` as :math:`r (1 + \rho)`: ``r`` rounded, ``rho`` the rest.
+
+    ``r = fl(1 / s_hi)``; the residual :math:`1 - s_{hi} r` is computed exactly with
+    Dekker's product (a split into halves, so no FMA is needed), and
+    :math:`\rho = (1 - s_{hi} r) / (s_{hi} r) - s_{lo} / s_{hi}` to first order, with
+    :math:`|s_{lo}| \ll s_{hi}`.  Per row, so the dozen operations cost nothing.
+    For :math:`1 \le s_{hi}` well inside the float64 range.
+    """
+    r = 1.0 / s_hi
+    prod = s_hi * r
+    sh, sl = _split(s_hi)
+    rh, rl = _split(r)
+    err = ((sh * rh - prod) + sh * rl + sl * rh) + sl * rl  # s_hi r = prod + err exactly
+    rho = ((1.0 - prod) - err) / prod  # 1 - prod is exact: prod is within an ULP of 1
+    rho -= s_lo / s_hi
+    return r, rho
+
+
 def softmax_block(z: np.ndarray, out: np.ndarray, work: list[np.ndarray], name: str) -> None:
     r"""Softmax of each row of the block ``z`` (b, K), into ``out``.
 
-    :math:`p_k = e^{x_k}` with :math:`x_k = (z_k - m) - \log(1 + t)` carried as a
-    pair ``x_hi + x_lo`` (TwoSum for both subtractions, :func:`log1p_parts` for the
-    logarithm, the tail sum as a pair too), then
-    :math:`p_k = e^{x_{hi}}(1 + x_{lo})`: one correctly rounded exponential and one
-    correction.  Dividing a rounded exponential by a rounded sum instead costs up to
-    2.3 ULP on the benchmark set.
+    With :math:`d_k + d_{err,k} = z_k - m` (TwoSum) and :math:`E_k = \operatorname{fl}(e^{d_k})`,
+
+    .. math::
+
+        p_k = \frac{e^{z_k - m}}{1 + t} = E_k \, e^{d_{err,k}} \, r (1 + \rho)
+            \approx E_k r \,\bigl(1 + d_{err,k} + \rho\bigr),
+
+    where :math:`1 + t` is kept as a pair (the tail sum rounded once, plus its
+    rounding error) and :math:`r (1 + \rho)` is its reciprocal to twice the working
+    precision (:func:`reciprocal_parts`).  So each probability suffers the rounding
+    of its own exponential, of one product and of one correction, and nothing else:
+    dividing by a rounded sum instead costs up to 2.3 ULP on the benchmark set.
     """
     idx, m = row_max(z, name)
     check_finite_max(m, name)
-    d, d_err, e, tmp = work
+    d, d_err, terms, tmp = work
     shift(z, m, d, d_err, tmp)
-    exp_parts(d, d_err, e, tmp)
-    np.put_along_axis(e, idx, 0.0, axis=1)
-    l_hi, l_lo = log1p_parts(*accurate_sum_pair(e, 1, work=tmp))
-    two_sum_into(d, -l_hi, out, tmp, e)  # x_hi in out, its error in tmp
-    tmp += d_err
-    tmp -= l_lo
-    zero_nonfinite(tmp)  # where d = -inf the probability is 0 anyway
-    np.exp(out, out=out)
-    tmp *= out
-    out += tmp
+    exps = np.exp(d, out=out)
+    np.multiply(exps, d_err, out=terms)
+    terms += exps  # e^{d + d_err}, the terms of the tail sum
+    np.put_along_axis(terms, idx, 0.0, axis=1)
+    t_hi, t_lo = accurate_sum_pair(terms, 1, work=tmp)
+    s_hi, s_lo = two_sum(np.ones_like(t_hi), t_hi)
+    s_lo += t_lo
+    r, rho = reciprocal_parts(s_hi, s_lo)
+    out *= r  # E_k r
+    d_err += rho
+    d_err *= out
+    out += d_err
 
 
 def log_softmax_block(z: np.ndarray, out: np.ndarray, work: list[np.ndarray], name: str) -> None:
