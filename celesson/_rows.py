@@ -14,8 +14,9 @@ The arithmetic, for a row :math:`z` with maximum :math:`m` at index :math:`k^*`:
   come from correctly rounded exponentials (of ``z`` itself when every entry is in
   ``DIRECT_RANGE``, else of ``d`` with the correction :math:`1 + d_{err}`), and
   they are added by :func:`~celesson._summation.accurate_sum`, rounded once;
-* :math:`\log(1 + t)` is carried as a pair (:func:`log1p_parts`) where a result
-  needs more than one rounding's worth of it (softmax, log-sum-exp).
+* the log-sum-exp carries :math:`\log(1 + t)` as a pair (:func:`log1p_parts`), and the
+  softmax carries :math:`1 / (1 + t)` as a pair (:func:`reciprocal_parts`), so that
+  each result is rounded about once.
 """
 
 from __future__ import annotations

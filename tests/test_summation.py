@@ -101,3 +101,35 @@ def test_accurate_sum_uses_the_work_array():
     work = np.empty_like(e)
     assert accurate_sum(e.copy(), 1, work=work)[:, 0].tolist() == expected
     assert np.any(work != 0.0)  # the high parts went there
+
+
+def test_reciprocal_parts_give_twice_the_precision():
+    from celesson._rows import reciprocal_parts
+
+    rng = np.random.default_rng(6)
+    s_hi = np.concatenate([[1.0, 3.0, 10.0, 999.0], 1.0 + rng.lognormal(0.0, 3.0, 200)])
+    s_lo = s_hi * rng.uniform(-2.0**-53, 2.0**-53, s_hi.size)
+    r, rho = reciprocal_parts(s_hi, s_lo)
+    assert np.array_equal(r, 1.0 / s_hi)
+    for rv, qv, hv, lv in zip(r, rho, s_hi, s_lo, strict=True):
+        exact = 1 / (Fraction(float(hv)) + Fraction(float(lv)))
+        got = Fraction(float(rv)) * (1 + Fraction(float(qv)))
+        assert abs(got - exact) <= exact * Fraction(2.0**-100)  # r alone is off by up to 2**-53
+
+
+def test_log1p_parts_give_twice_the_precision():
+    import mpmath as mp
+
+    from celesson._rows import log1p_parts
+
+    t = np.array([0.0, 1e-300, 1e-20, 2.0**-53, 0.3, 1.0, 7.5, 999.0, 1e6])
+    hi, lo = log1p_parts(t)
+    for tv, h, lv in zip(t, hi, lo, strict=True):
+        exact = mp.log1p(mp.mpf(float(tv)))
+        err = abs(mp.mpf(float(h)) + mp.mpf(float(lv)) - exact)
+        # the rounding of exp(hi) leaves an absolute error of at most 2**-52 (log1p alone,
+        # hi, is off by up to half an ULP of the result: 2**-50 for t = 1e6); for tiny t
+        # the pair is t itself and only the t**2 / 2 of the series is missing
+        assert err <= mp.mpf(2.0**-52)
+        if tv < 1e-10:
+            assert err <= mp.mpf(float(tv)) ** 2
