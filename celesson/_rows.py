@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._summation import accurate_sum, accurate_sum_pair, two_sum, two_sum_into
+from ._summation import accurate_sum, accurate_sum_pair, two_prod, two_sum, two_sum_into
 
 #: Entries per block (512 KB per work array; the four of a call stay in the L2/L3 cache).
 ROW_BLOCK = 2**16
@@ -219,13 +219,6 @@ def add_log1p(m: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Veltkamp's split of ``a`` into two halves of 26 bits each: ``hi + lo = a`` exactly."""
-    c = a * 134217729.0  # 2**27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
-
-
 def reciprocal_parts(s_hi: np.ndarray, s_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`1 / (s_{hi} + s_{lo})` as :math:`r (1 + \rho)`: ``r`` rounded, ``rho`` the rest.
 
@@ -236,10 +229,7 @@ def reciprocal_parts(s_hi: np.ndarray, s_lo: np.ndarray) -> tuple[np.ndarray, np
     For :math:`1 \le s_{hi}` well inside the float64 range.
     """
     r = 1.0 / s_hi
-    prod = s_hi * r
-    sh, sl = _split(s_hi)
-    rh, rl = _split(r)
-    err = ((sh * rh - prod) + sh * rl + sl * rh) + sl * rl  # s_hi r = prod + err exactly
+    prod, err = two_prod(s_hi, r)  # s_hi r = prod + err exactly
     rho = ((1.0 - prod) - err) / prod  # 1 - prod is exact: prod is within an ULP of 1
     rho -= s_lo / s_hi
     return r, rho

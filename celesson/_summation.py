@@ -4,7 +4,8 @@ Two tools keep the row functions of :mod:`celesson.numerics` within a couple of
 units in the last place (ULP):
 
 * :func:`two_sum` splits :math:`a + b` into its rounded value and the exact
-  rounding error (Knuth's TwoSum, six operations, no branches).
+  rounding error (Knuth's TwoSum, six operations, no branches), and :func:`two_prod`
+  does the same for :math:`ab`.
 * :func:`accurate_sum` adds non-negative terms along an axis with one rounding in
   total instead of one per addition.  An ordinary sum of :math:`K` terms may be off
   by several ULP (a row of 999 equal terms loses about 3 ULP to NumPy's pairwise
@@ -86,6 +87,27 @@ def two_sum_into(
         np.subtract(a, e, out=e)  # a - a_virtual
         np.subtract(b, tmp, out=tmp)  # b - b_virtual
         e += tmp
+
+
+def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Product and exact error: :math:`p = \operatorname{fl}(ab)`, :math:`p + e = ab`.
+
+    Dekker's product: each factor is split (Veltkamp) into two halves of 26 bits,
+    whose pairwise products are exact, so no fused multiply-add is needed.  Exact
+    unless a factor exceeds about :math:`2^{996}` or the product under- or overflows.
+    """
+    a_hi, a_lo = _halves(a)
+    b_hi, b_lo = _halves(b)
+    p = a * b
+    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return p, e
+
+
+def _halves(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split: ``hi + lo = a`` exactly, each with at most 26 significant bits."""
+    c = a * 134217729.0  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
 
 
 def plain_sum(e: np.ndarray, axis: int) -> np.ndarray:
