@@ -186,20 +186,17 @@ def tail_sum(
     return t
 
 
-def log1p_parts(t: np.ndarray, t_lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\log(1 + t + t_{lo})` as an unevaluated pair ``hi + lo``.
+def log1p_parts(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`\log(1 + t)` as an unevaluated pair ``hi + lo``.
 
     ``hi = log(fl(1 + t))``; one Newton step on :math:`e^{L} = 1 + t` gives the
     rest, :math:`\text{lo} = (1 + t - e^{\text{hi}}) / e^{\text{hi}}`, with
-    :math:`1 + t + t_{lo}` kept exactly as a TwoSum pair.  The difference
+    :math:`1 + t` kept exactly as a TwoSum pair.  The difference
     :math:`\operatorname{fl}(1 + t) - e^{\text{hi}}` is exact (the two are within a
     few ULP), so the only error left is the rounding of :math:`e^{\text{hi}}`: at
     most :math:`2^{-52}` absolute in :math:`\log(1 + t)`.  Per row, so cheap.
     """
-    s_hi, s_lo = np.empty_like(t), np.empty_like(t)
-    two_sum_into(np.ones_like(t), t, s_hi, s_lo, np.empty_like(t))
-    if t_lo is not None:
-        s_lo += t_lo
+    s_hi, s_lo = two_sum(np.ones_like(t), t)
     hi = np.log(s_hi)
     back = np.exp(hi)
     lo = np.subtract(s_hi, back)
@@ -212,8 +209,7 @@ def add_log1p(m: np.ndarray, t: np.ndarray) -> np.ndarray:
     r""":math:`m + \log(1 + t)`, rounded almost once: both parts of
     :func:`log1p_parts` and the TwoSum error of :math:`m + \text{hi}` are added last."""
     l_hi, l_lo = log1p_parts(t)
-    out, err = np.empty_like(m), np.empty_like(m)
-    two_sum_into(m, l_hi, out, err, np.empty_like(m))
+    out, err = two_sum(m, l_hi)
     err += l_lo
     out += err
     return out

@@ -106,7 +106,11 @@ def sigmoid_grad(z: ArrayLike) -> Any:
     >>> float(sigmoid_grad(0.0))
     0.25
     """
-    z = as_float_array(z, "z")
+    return finish(_sigmoid_grad(as_float_array(z, "z")))
+
+
+def _sigmoid_grad(z: np.ndarray) -> np.ndarray:
+    """:func:`sigmoid_grad` of a checked float64 array; always returns an array."""
     e = np.exp(-np.abs(z))
     d = 1.0 + e
     d_lo = e - (d - 1.0)  # exact: 1 >= e
@@ -117,7 +121,7 @@ def sigmoid_grad(z: ArrayLike) -> Any:
     e /= p
     p_lo *= e
     e -= p_lo
-    return finish(e)
+    return np.asarray(e)
 
 
 def _sigmoid_minus_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -196,7 +200,7 @@ def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any
     """
     reduction = check_reduction(reduction)
     z, y = _binary_pair(z, y, "z")
-    g = 2.0 * _sigmoid_minus_target(z, y) * (_sigmoid(z) * _sigmoid(-z))
+    g = 2.0 * _sigmoid_minus_target(z, y) * _sigmoid_grad(z)
     return _scale(g, reduction, z.size, "z")
 
 
