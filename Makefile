@@ -13,7 +13,22 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help setup book lab test lint unit nbval exercises html-check browser release grade run-notebooks bench clean
+# Strict nbval: every stored output is compared. Notebooks are spread over two workers,
+# each notebook's cells kept together in one kernel.
+NBVAL := -m pytest -q --nbval -p no:cacheprovider -n 2 --dist loadfile
+
+# numpy's narrowest SIMD dispatch (the x86-64 baseline: no AVX2, no AVX-512) and a
+# pre-AVX OpenBLAS kernel. Stored outputs must not depend on the reader's CPU, so strict
+# nbval runs a second time with these (`python -c "import numpy; numpy.show_runtime()"`
+# shows what is active).
+BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" \
+                 OPENBLAS_CORETYPE=Nehalem
+
+# A second Python version for the unit tests and strict nbval, found on PATH or under
+# pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
+OTHER_PYTHON ?= 3.13
+
+.PHONY: help setup book lab test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
@@ -22,6 +37,8 @@ help:
 	@echo "make release   write student copies of the exercises to release/"
 	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks"
 	@echo "make bench     accuracy and speed benchmark of the helpers"
+	@echo "make nbval-baseline   strict nbval with numpy's wider SIMD kernels switched off"
+	@echo "make other-python     unit tests and strict nbval on Python $(OTHER_PYTHON) (OTHER_PYTHON=3.12 for another)"
 	@echo "make run-notebooks   re-execute every notebook in place (authors)"
 
 # -- environment -------------------------------------------------------------
@@ -48,18 +65,40 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
 # -- checking -----------------------------------------------------------------
-test: lint unit nbval book exercises html-check browser
+test: chromium lint unit nbval nbval-baseline book exercises html-check browser other-python
 	@echo "All checks passed."
+
+# the browser tests need a Chromium: stop at once, with one line saying how to get one
+chromium: $(STAMP)
+	@$(BIN)/python tools/find_chromium.py >/dev/null || ($(BIN)/python tools/find_chromium.py; exit 1)
 
 lint: $(STAMP)
 	$(BIN)/ruff check celesson tests tools chapters benchmarks
 	$(BIN)/python tools/check_notebooks.py $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests -m "not book and not browser" --ignore=tests/test_exercises.py
+	$(BIN)/python -m pytest -q -n 2 tests -m "not book and not browser" --ignore=tests/test_exercises.py
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q --nbval $(NOTEBOOKS) -p no:cacheprovider
+	$(BIN)/python $(NBVAL) $(NOTEBOOKS)
+
+nbval-baseline: $(STAMP)
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+	    echo "strict nbval at numpy's baseline SIMD dispatch and OpenBLAS's Nehalem kernel"; \
+	    $(BASELINE_SIMD) $(BIN)/python $(NBVAL) $(NOTEBOOKS); \
+	else \
+	    echo "nbval-baseline: skipped on $$(uname -m) (the pass names x86-64 SIMD levels)"; \
+	fi
+
+# unit tests and strict nbval again, in .venv-$(OTHER_PYTHON) with Python $(OTHER_PYTHON)
+other-python:
+	@py="$$($(PYTHON) tools/find_python.py $(OTHER_PYTHON))"; \
+	if [ -z "$$py" ]; then \
+	    echo "other-python: no Python $(OTHER_PYTHON) on PATH or under pyenv: skipped"; \
+	else \
+	    echo "unit tests and strict nbval on $$py"; \
+	    $(MAKE) --no-print-directory unit nbval PYTHON="$$py" VENV=.venv-$(OTHER_PYTHON); \
+	fi
 
 exercises: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_exercises.py
@@ -87,4 +126,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf _build release artifacts grading
+	rm -rf _build release artifacts

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,10 +26,12 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from find_chromium import HOW_TO_GET_ONE, find_chromium  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -143,15 +146,14 @@ def server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Headless Debian chromium (never a downloaded browser)."""
-    assert CHROMIUM.is_file(), (
-        "Debian chromium is missing: `apt-get install -y --no-install-recommends chromium`"
-    )
+    """Headless Chromium, found as ``tools/find_chromium.py`` documents."""
+    chromium = find_chromium()
+    assert chromium is not None, HOW_TO_GET_ONE
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
         try:
             yield browser
