@@ -4,6 +4,8 @@ Debian's chromium, driven headless by Playwright, opens every page of
 ``_build/html`` from a local HTTP server and checks what a reader would see:
 MathJax typesets every formula (no raw TeX left, no TeX errors), every image
 loads, the console stays free of errors and no request leaves the local server.
+axe-core (fetched from npm with its hash checked, never from a CDN) audits every page
+in light and dark mode: no serious or critical violation is allowed.
 A full-page screenshot of every page goes to ``artifacts/screenshots/``.
 Chapter 1 is then used by hand: its quiz answers a click, its interactive
 example follows the slider, and its exercise solutions start folded.
@@ -27,6 +29,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from fetch_assets import AXE_SCRIPT  # noqa: E402
 from find_chromium import HOW_TO_GET_ONE, find_chromium  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +112,24 @@ async () => {
   return images.map(img => ({src: img.getAttribute("src"), width: img.naturalWidth}));
 }
 """
+
+
+# axe-core's audit in one colour mode (pydata-sphinx-theme switches on data-theme):
+# the serious and critical violations, each with the first elements it names.
+AXE_JS = """
+async (mode) => {
+  document.documentElement.dataset.theme = mode;
+  document.documentElement.dataset.mode = mode;
+  await new Promise(done => requestAnimationFrame(() => setTimeout(done, 50)));
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.impact} ${v.id} (${v.help}): ` +
+              v.nodes.slice(0, 4).map(n => n.target.join(" ") + " " +
+                                      n.html.slice(0, 160)).join(" | "));
+}
+"""
+AXE_MODES = ("light", "dark")
 
 
 def built_pages() -> list[str]:
@@ -287,6 +308,15 @@ def test_page_renders_cleanly(visit: object, page_name: str) -> None:
     )
     assert folded == 0, f"{folded} hidden cell(s) start unfolded"
 
+    assert AXE_SCRIPT.is_file(), "axe-core is missing: run `python tools/fetch_assets.py`"
+    v.page.add_script_tag(path=str(AXE_SCRIPT))
+    violations = [f"{mode}: {line}" for mode in AXE_MODES
+                  for line in v.page.evaluate(AXE_JS, mode)]
+    v.page.evaluate("() => { document.documentElement.dataset.theme = 'light'; "
+                    "document.documentElement.dataset.mode = 'light'; }")
+    assert not violations, "serious or critical accessibility violations (axe-core):\n" + (
+        "\n".join(violations))
+
 
 def readout_value(v: Visit) -> tuple[float, int]:
     """The loss shown in ``#ce-readout`` (its last decimal number) and its decimals."""
@@ -404,3 +434,46 @@ def test_search_works_offline(visit: object) -> None:
     assert any("chapters/" in href for href in links), f"search found no chapter: {links}"
     assert not v.errors, "console errors:\n" + "\n".join(v.errors)
     assert not v.outside, f"requests outside the book: {v.outside}"
+
+
+def test_lesson1_slider_and_quizzes_work_from_the_keyboard(visit: object) -> None:
+    """The widget's slider and every quiz answer have a name and answer to keys alone."""
+    v = visit(LESSON_1)
+    page = v.page
+    slider = page.get_by_role("slider", name=re.compile(r"probability"))
+    assert slider.count() == 1, "the slider has no accessible name naming the probability"
+    slider.focus()
+    start = shown_p(v)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert shown_p(v) > start, "ArrowRight on the focused slider did not raise p"
+    page.keyboard.press("Home")
+    assert shown_p(v) < start, "Home on the focused slider did not move it to its low end"
+
+    quizzes = page.locator(".Quiz")
+    assert quizzes.count() >= 1
+    for i in range(quizzes.count()):
+        quiz = quizzes.nth(i)
+        for k in range(quiz.locator("input").count()):
+            control = quiz.locator("input").nth(k)
+            name = control.evaluate(
+                "el => el.getAttribute('aria-label') || (el.labels && el.labels.length ? "
+                "el.labels[0].innerText : '')"
+            )
+            assert name.strip(), f"quiz {i}, answer {k} has no accessible name"
+    # the last multiple-choice question, answered with Tab and Space only
+    choice = page.locator(".Quiz:has(input[type=radio])").last
+    first_radio = choice.locator("input[type=radio]").first
+    first_radio.focus()
+    assert first_radio.evaluate("el => el === document.activeElement"), "a radio cannot take focus"
+    page.keyboard.press("Space")
+    choice.locator(".Feedback").filter(has_text=re.compile(r"\S")).wait_for()
+    # the numeric question, typed and submitted with Enter
+    numeric = page.locator(".Quiz:has(input:not([type=radio]))")
+    if numeric.count():
+        box = numeric.first.locator("input").first
+        box.focus()
+        page.keyboard.type("1")
+        page.keyboard.press("Enter")
+        numeric.first.locator(".Feedback").filter(has_text=re.compile(r"\S")).wait_for()
+    assert not v.errors, "console errors:\n" + "\n".join(v.errors)
