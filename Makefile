@@ -28,11 +28,12 @@ BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" 
 # pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
 OTHER_PYTHON ?= 3.13
 
-.PHONY: help setup book lab test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench clean
+.PHONY: help setup book pdf lab test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
 	@echo "make test      run every check (lint, unit tests, notebooks, exercises, book, browser)"
+	@echo "make pdf       the book as one PDF, _build/html/course.pdf (linked from the front page)"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make release   write student copies of the exercises to release/"
 	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks"
@@ -60,6 +61,10 @@ book: $(STAMP) vendor/.mathjax
 	$(BIN)/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
 	@echo
 	@echo "The book is ready: open $(CURDIR)/_build/html/index.html in a browser."
+
+# the whole book as one PDF, printed by Chromium from the HTML book (tools/make_pdf.py)
+pdf: book chromium
+	$(BIN)/python tools/make_pdf.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
