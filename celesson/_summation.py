@@ -28,7 +28,11 @@ grid and :math:`\sum_k |q_k| < \sigma`, the sum :math:`\tau = \sum_k q_k` is *ex
 in any order.  The remainders are at most :math:`2^{-52} K s` each, so the rounding
 errors of their plain sum :math:`\rho` are below :math:`10^{-6}` ULP of the total for
 :math:`K \le 10^4` (and below :math:`10^{-2}` ULP for :math:`K \le 10^6`).  The result
-:math:`\operatorname{fl}(\tau + \rho)` is therefore the exact sum rounded once.
+:math:`\operatorname{fl}(\tau + \rho)` is therefore within half an ULP plus that tiny
+error of the exact sum: always faithfully rounded, and the correctly rounded sum except
+when the exact sum lies within that distance of a rounding midpoint (the appendix
+constructs such a row). AccSum proper iterates the split to remove that case; one pass
+is what the course's 2-ULP contract needs.
 
 The price is three elementwise passes and two extra reductions: about 1.5 times the
 time of a plain ``sum``, measured in ``benchmarks/``.
@@ -118,7 +122,7 @@ def plain_sum(e: np.ndarray, axis: int) -> np.ndarray:
 
 
 def accurate_sum(e: np.ndarray, axis: int, work: np.ndarray | None = None) -> np.ndarray:
-    r"""Sum of non-negative finite terms along ``axis``, rounded once (keepdims).
+    r"""Sum of non-negative finite terms along ``axis``, faithfully rounded (keepdims).
 
     Parameters
     ----------
