@@ -23,6 +23,7 @@ RANK = {
     "neuron": 4,
     "optim": 4,
     "ghosts": 5,
+    "implicit_bias": 5,
     "widgets": 3,
     "symbolic": None,
     "data": None,
