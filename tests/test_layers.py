@@ -24,6 +24,7 @@ RANK = {
     "optim": 4,
     "ghosts": 5,
     "diagnostics": 5,
+    "implicit_bias": 5,
     "widgets": 3,
     "symbolic": None,
     "data": None,
