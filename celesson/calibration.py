@@ -528,6 +528,36 @@ class BrierDecomposition(NamedTuple):
         )
 
 
+def _partition(
+    f: Array, o: Array, group: NDArray[np.intp], means: Array | None = None
+) -> tuple[float, float, float, float]:
+    """Reliability, resolution, within variance and covariance of forecasts ``f`` (N, D).
+
+    ``o`` holds the outcomes (N, D), ``group`` the group of each row; ``means``, if given,
+    are the exact group means of ``f`` (rows of identical forecasts).
+    """
+    n = f.shape[0]
+    n_groups = int(group.max()) + 1
+    counts = np.bincount(group, minlength=n_groups).astype(np.float64)
+    used = counts > 0
+    o_bar = np.zeros((n_groups, f.shape[1]))
+    np.add.at(o_bar, group, o)
+    o_bar[used] /= counts[used, None]
+    if means is None:
+        means = np.zeros((n_groups, f.shape[1]))
+        np.add.at(means, group, f)
+        means[used] /= counts[used, None]
+    y_bar = o.mean(axis=0)
+    df = f - means[group]
+    do = o - o_bar[group]
+    return (
+        math.fsum(counts[used] * np.sum((means - o_bar)[used] ** 2, axis=1)) / n,
+        math.fsum(counts[used] * np.sum((o_bar - y_bar)[used] ** 2, axis=1)) / n,
+        math.fsum(np.sum(df**2, axis=1)) / n,
+        math.fsum(np.sum(df * do, axis=1)) / n,
+    )
+
+
 def brier_decomposition(
     probs: ArrayLike,
     labels: ArrayLike,
@@ -537,10 +567,10 @@ def brier_decomposition(
 ) -> BrierDecomposition:
     r"""Murphy's partition of the Brier score, with the two within-bin terms of binning.
 
-    Group the examples (set :math:`G_g`, size :math:`n_g`), with mean forecast
-    :math:`\bar f_g`, mean outcome :math:`\bar o_g` (the class frequencies in the group)
-    and overall class frequencies :math:`\bar y`.  Writing
-    :math:`f_i - e_{y_i} = (f_i - \bar f_g) + (\bar f_g - \bar o_g) + (\bar o_g - e_{y_i})`
+    Group the forecasts (set :math:`G_g`, size :math:`n_g`), with mean forecast
+    :math:`\bar f_g`, mean outcome :math:`\bar o_g` and overall outcome frequencies
+    :math:`\bar y`.  Writing
+    :math:`f_i - o_i = (f_i - \bar f_g) + (\bar f_g - \bar o_g) + (\bar o_g - o_i)`
     and expanding the square gives, exactly,
 
     .. math::
@@ -553,30 +583,33 @@ def brier_decomposition(
 
         \mathrm{REL} = \frac1N \sum_g n_g \|\bar f_g - \bar o_g\|^2, \quad
         \mathrm{RES} = \frac1N \sum_g n_g \|\bar o_g - \bar y\|^2, \quad
-        \mathrm{UNC} = 1 - \|\bar y\|^2,
+        \mathrm{UNC} = 1 - \|\bar y\|^2 = \sum_k \bar y_k (1 - \bar y_k),
 
     and the within-group variance and covariance
 
     .. math::
 
         \mathrm{WBV} = \frac1N \sum_i \|f_i - \bar f_{g(i)}\|^2, \quad
-        \mathrm{WBC} = \frac1N \sum_i (f_i - \bar f_{g(i)}) \cdot (e_{y_i} - \bar o_{g(i)}) .
+        \mathrm{WBC} = \frac1N \sum_i (f_i - \bar f_{g(i)}) \cdot (o_i - \bar o_{g(i)}) .
 
-    With ``n_bins=None`` the groups are the distinct forecast vectors, the within-group
-    terms vanish and this is Murphy's three-part partition [1]_ (exact when the forecasts
-    take few values, e.g. a forecaster who issues rounded probabilities).  With
-    ``n_bins`` the groups are the confidence bins of :func:`reliability_bins`, and the
-    two extra terms of Stephenson et al. [2]_ account for the forecasts' spread inside a
-    bin.  Reliability is the calibration part (smaller is better), resolution how far the
-    groups' outcomes differ from the base rate (larger is better), uncertainty depends
-    on the labels alone.
+    With ``n_bins=None`` the forecasts are the probability vectors, the outcomes the
+    one-hot labels, and the groups the distinct forecast vectors: the within-group terms
+    vanish and this is Murphy's vector partition [1]_ (suited to a forecaster who issues
+    a few distinct probability vectors).  With ``n_bins`` the partition is made class by
+    class: the probability :math:`q_{ik}` of each class is a binary forecast of
+    :math:`[y_i = k]`, binned as in :func:`reliability_bins` (on :math:`q_{ik}` instead of
+    the confidence), and the five terms are summed over the classes.  The two extra
+    terms of Stephenson et al. [2]_ then account for the spread of the forecasts inside a
+    bin.  Reliability is the calibration part (smaller is better), resolution how far
+    the groups' outcomes differ from the base rates (larger is better), uncertainty
+    depends on the labels alone.
 
     Parameters
     ----------
     probs : array_like of shape (N, K)
     labels : array_like of int, shape (N,)
     n_bins : int or None, default None
-        ``None``: group identical forecast rows; an int: confidence bins.
+        ``None``: group identical forecast rows; an int: bins of each class probability.
     binning : {"uniform", "quantile"}, default "uniform"
         Used only with ``n_bins``.
 
@@ -603,34 +636,25 @@ def brier_decomposition(
     """
     p, y = _probs_labels(probs, labels)
     n, k = p.shape
-    distinct = None
-    if n_bins is None:
-        distinct, group = np.unique(p, axis=0, return_inverse=True)
-        group = group.reshape(-1)
-    else:
-        m, binning = _binning(n_bins, binning)
-        group = _bin_index(p.max(axis=1), m, binning)
-    n_groups = int(group.max()) + 1
     onehot = np.zeros_like(p)
     onehot[np.arange(n), y] = 1.0
-    counts = np.bincount(group, minlength=n_groups).astype(np.float64)
-    used = counts > 0
-    f_bar = np.zeros((n_groups, k))
-    o_bar = np.zeros((n_groups, k))
-    np.add.at(f_bar, group, p)
-    np.add.at(o_bar, group, onehot)
-    f_bar[used] /= counts[used, None]
-    if distinct is not None:  # a group of identical rows: its mean is the row itself
-        f_bar = distinct
-    o_bar[used] /= counts[used, None]
     y_bar = onehot.mean(axis=0)
-    df = p - f_bar[group]
-    do = onehot - o_bar[group]
+    if n_bins is None:
+        distinct, group = np.unique(p, axis=0, return_inverse=True)
+        # a group of identical rows: its mean is the row itself, exactly
+        rel, res, wbv, wbc = _partition(p, onehot, group.reshape(-1), distinct)
+    else:
+        m, binning = _binning(n_bins, binning)
+        terms = [
+            _partition(p[:, j : j + 1], onehot[:, j : j + 1], _bin_index(p[:, j], m, binning))
+            for j in range(k)
+        ]
+        rel, res, wbv, wbc = (math.fsum(column) for column in zip(*terms, strict=True))
     return BrierDecomposition(
         brier=math.fsum(_brier_rows(p, y)) / n,
-        reliability=math.fsum(counts[used] * np.sum((f_bar - o_bar)[used] ** 2, axis=1)) / n,
-        resolution=math.fsum(counts[used] * np.sum((o_bar - y_bar)[used] ** 2, axis=1)) / n,
+        reliability=rel,
+        resolution=res,
         uncertainty=math.fsum(y_bar * (1.0 - y_bar)),
-        within_variance=math.fsum(np.sum(df**2, axis=1)) / n,
-        within_covariance=math.fsum(np.sum(df * do, axis=1)) / n,
+        within_variance=wbv,
+        within_covariance=wbc,
     )

@@ -25,11 +25,14 @@ def _sample_labels(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u > np.cumsum(probs, axis=1)).sum(axis=1), probs.shape[1] - 1)
 
 
-def _reference_bins(probs, labels, n_bins):
-    """Equal-width right-closed bins by exact rational comparison, one example at a time."""
+def _reference_bins(probs, labels, n_bins, column=None):
+    """Equal-width right-closed bins by exact rational comparison, one example at a time.
+
+    Binned by the confidence max_k q_ik, or by q_ik of one class when ``column`` is given.
+    """
     members: list[list[int]] = [[] for _ in range(n_bins)]
     for i, row in enumerate(np.asarray(probs, dtype=float)):
-        c = Fraction(float(row.max()))
+        c = Fraction(float(row.max() if column is None else row[column]))
         b = 0
         while b < n_bins - 1 and c > Fraction(float(Fraction(b + 1, n_bins))):
             b += 1
@@ -325,36 +328,44 @@ def test_brier_score_keeps_relative_accuracy_near_zero() -> None:
     assert abs(mp.mpf(naive) / exact - 1) > 1e-6
 
 
-def _mp_decomposition(p, y, groups):
-    n, k = p.shape
-    onehot = np.eye(k)[y]
-    y_bar = [mp.fsum(mp.mpf(onehot[i, j]) for i in range(n)) / n for j in range(k)]
+def _mp_partition(f, o, groups):
+    """Reliability, resolution, within variance, within covariance; f, o of shape (N, D)."""
+    n, k = f.shape
+    y_bar = [mp.fsum(mp.mpf(o[i, j]) for i in range(n)) / n for j in range(k)]
     rel = res = wbv = wbc = mp.mpf(0)
     for rows in groups:
         if not rows:
             continue
-        f_bar = [mp.fsum(mp.mpf(float(p[i, j])) for i in rows) / len(rows) for j in range(k)]
-        o_bar = [mp.fsum(mp.mpf(onehot[i, j]) for i in rows) / len(rows) for j in range(k)]
+        f_bar = [mp.fsum(mp.mpf(float(f[i, j])) for i in rows) / len(rows) for j in range(k)]
+        o_bar = [mp.fsum(mp.mpf(o[i, j]) for i in rows) / len(rows) for j in range(k)]
         rel += len(rows) * mp.fsum((f_bar[j] - o_bar[j]) ** 2 for j in range(k))
         res += len(rows) * mp.fsum((o_bar[j] - y_bar[j]) ** 2 for j in range(k))
         for i in rows:
-            df = [mp.mpf(float(p[i, j])) - f_bar[j] for j in range(k)]
+            df = [mp.mpf(float(f[i, j])) - f_bar[j] for j in range(k)]
             wbv += mp.fsum(v**2 for v in df)
-            wbc += mp.fsum(df[j] * (onehot[i, j] - o_bar[j]) for j in range(k))
-    unc = mp.fsum(v * (1 - v) for v in y_bar)
-    return rel / n, res / n, unc, wbv / n, wbc / n
+            wbc += mp.fsum(df[j] * (o[i, j] - o_bar[j]) for j in range(k))
+    return rel / n, res / n, wbv / n, wbc / n
 
 
 def test_brier_decomposition_binned_against_definitions_and_adds_up() -> None:
+    """Class by class: each q_ik a binary forecast of [y_i = k], binned; terms summed over k."""
     rng = np.random.default_rng(8)
     p = _random_probs(rng, 120, 3)
     y = rng.integers(0, 3, 120)
+    onehot = np.eye(3)[y]
     parts = cal.brier_decomposition(p, y, n_bins=6)
-    ref = _mp_decomposition(p, y, _reference_bins(p, y, 6))
-    for got, want in zip(parts[1:], ref, strict=True):
-        assert abs(got - float(want)) <= 1e-15
+    ref = [mp.mpf(0)] * 4
+    for k in range(3):
+        groups = _reference_bins(p, y, 6, column=k)
+        terms = _mp_partition(p[:, k : k + 1], onehot[:, k : k + 1], groups)
+        ref = [a + b for a, b in zip(ref, terms, strict=True)]
+    got = (parts.reliability, parts.resolution, parts.within_variance, parts.within_covariance)
+    for g, want in zip(got, ref, strict=True):
+        assert abs(g - float(want)) <= 1e-15
+    freq = onehot.mean(axis=0)
+    assert abs(parts.uncertainty - float(np.sum(freq * (1 - freq)))) <= 1e-15
     assert abs(parts.total() - parts.brier) <= 4e-16
-    assert abs(parts.brier - cal.brier_score(p, y)) == 0.0
+    assert parts.brier == cal.brier_score(p, y)
     assert parts.within_variance > 0
 
 
@@ -367,9 +378,9 @@ def test_brier_decomposition_by_distinct_forecasts_is_murphy() -> None:
     y = _sample_labels(rng, p)
     parts = cal.brier_decomposition(p, y)
     groups = [list(np.flatnonzero(idx == g)) for g in range(4)]
-    rel, res, unc, _, _ = _mp_decomposition(p, y, groups)
+    rel, res, _, _ = _mp_partition(p, np.eye(3)[y], groups)
     assert parts.within_variance == 0.0 and parts.within_covariance == 0.0
-    for got, want in ((parts.reliability, rel), (parts.resolution, res), (parts.uncertainty, unc)):
+    for got, want in ((parts.reliability, rel), (parts.resolution, res)):
         assert abs(got - float(want)) <= 1e-15
     assert abs(parts.reliability - parts.resolution + parts.uncertainty - parts.brier) <= 1e-15
 
