@@ -2,13 +2,22 @@
 
 Stable numerics (:mod:`celesson.numerics`), losses with PyTorch's conventions
 (:mod:`celesson.losses`), their closed-form gradients and a gradient checker
-(:mod:`celesson.grads`), SymPy checks (:mod:`celesson.symbolic`) and the house
+(:mod:`celesson.grads`), calibration measures and temperature scaling
+(:mod:`celesson.calibration`), SymPy checks (:mod:`celesson.symbolic`) and the house
 plotting style (:mod:`celesson.plotting`); on top of those, the models the chapters
 train (:mod:`celesson.linear`, :mod:`celesson.mlp`, :mod:`celesson.neuron`,
 :mod:`celesson.optim`), the step-size radius of chapter 6 (:mod:`celesson.ghosts`),
 small data sets (:mod:`celesson.data`) and kernel-free widgets (:mod:`celesson.widgets`).
 """
 
+from .calibration import (
+    brier_decomposition,
+    brier_score,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_bins,
+    squared_calibration_error,
+)
 from .ghosts import (
     RhoController,
     nearest_zero,
@@ -68,12 +77,16 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
+    "brier_decomposition",
+    "brier_score",
     "check_gradient",
     "cross_entropy",
     "cross_entropy_grad",
     "entropy",
+    "expected_calibration_error",
     "fit_logistic_regression",
     "fit_softmax_regression",
+    "fit_temperature",
     "focal_loss",
     "focal_loss_grad",
     "kl_divergence",
@@ -89,6 +102,7 @@ __all__ = [
     "nll_loss_grad",
     "normalized_step",
     "numerical_gradient",
+    "reliability_bins",
     "rho_binary",
     "rho_dataset",
     "rho_multiclass",
@@ -99,6 +113,7 @@ __all__ = [
     "softmax_focal_loss",
     "softmax_focal_loss_grad",
     "softmax_jacobian",
+    "squared_calibration_error",
     "verify",
     "verify_nonnegative",
 ]

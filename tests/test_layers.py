@@ -17,6 +17,7 @@ RANK = {
     "_rows": 0.5,
     "numerics": 1,
     "losses": 2,
+    "calibration": 2,
     "grads": 3,
     "linear": 4,
     "mlp": 4,
