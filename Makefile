@@ -13,15 +13,16 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help setup book lab test lint unit nbval exercises html-check browser release grade run-notebooks bench clean
+.PHONY: help setup book lab test lint unit nbval exercises html-check browser release grade run-notebooks bench bench-grading clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
 	@echo "make test      run every check (lint, unit tests, notebooks, exercises, book, browser)"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make release   write student copies of the exercises to release/"
-	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks"
+	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks into grading/ (nbgrader)"
 	@echo "make bench     accuracy and speed benchmark of the helpers"
+	@echo "make bench-grading [STUDENTS=200]   time the grading of a generated class"
 	@echo "make run-notebooks   re-execute every notebook in place (authors)"
 
 # -- environment -------------------------------------------------------------
@@ -77,14 +78,21 @@ run-notebooks: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python tools/release.py
 
-# grade a folder of submissions: make grade SUBMISSIONS=path/to/submissions
+# grade a folder of submissions with nbgrader: make grade SUBMISSIONS=path/to/submissions
+# (grading/ is the nbgrader course folder of nbgrader_config.py; nothing in it is deleted)
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=folder (one sub-folder per student)"; exit 2)
-	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(GRADE_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(GRADE_ARGS)
 
 # accuracy and speed of the cross-entropy helpers against their peers
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# grade a generated class of $(STUDENTS) students across every chapter, report the time
+STUDENTS ?= 200
+bench-grading: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.grading --students $(STUDENTS)
+
+# grading/ holds the gradebook (manual grades, comments): `make clean` leaves it alone
 clean:
-	rm -rf _build release artifacts grading
+	rm -rf _build release artifacts

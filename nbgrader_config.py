@@ -42,4 +42,7 @@ c.OverwriteCells.add_missing_cells = True
 # seconds one cell may run; a cell that loops is interrupted, its test cells still run
 c.Execute.timeout = 5
 c.Execute.interrupt_on_timeout = True
-c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
+                            "--IPKernelApp.log_level=ERROR"]
+# the notebook is done when its last cell is: stop the kernel without waiting on it
+c.Execute.shutdown_kernel = "immediate"

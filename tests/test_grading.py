@@ -44,7 +44,7 @@ student_copy = importlib.import_module("release").student_copy  # tools/release.
 
 CHAPTER = "01_cross_entropy"
 MASTER = ROOT / "chapters" / CHAPTER / "exercises.ipynb"
-TIMEOUT_S = 3
+TIMEOUT_S = 10  # generous: a loaded machine must not stop the import cell
 
 pytestmark = pytest.mark.skipif(not MASTER.exists(), reason="chapter 1 exercises missing")
 
@@ -214,7 +214,7 @@ AFTER = {**EXPECTED,
          "s11_new": [1, 1, 2, 3, 1, 2]}           # joined late
 
 
-def _gradebook(workdir: Path):  # noqa: ANN202 (nbgrader's Gradebook)
+def _gradebook(workdir: Path):  # nbgrader's Gradebook
     from nbgrader.api import Gradebook
 
     config = course_config(workdir)
@@ -272,10 +272,12 @@ def test_resubmission_and_new_student_are_graded_and_nothing_is_lost(regraded: d
     assert _points(regraded["again"]) == {s: [float(p) for p in v] for s, v in AFTER.items()}
     with open(workdir / "grades.csv", newline="") as handle:
         rows = {(r["student"], r["exercise"]): float(r["points"]) for r in csv.DictReader(handle)}
-    assert rows["s02_partial", "ch01_ex1_hidden"] == 2.0 and rows["s11_new", "ch01_ex3_hidden"] == 2
+    assert rows["s02_partial", "ch01_ex1_hidden"] == 2.0  # 1 point and 1 of extra credit
+    assert rows["s11_new", "ch01_ex3_hidden"] == 2.0
     with _gradebook(workdir) as gradebook:
         for (student, cell), text in COMMENTS.items():
-            assert gradebook.find_comment(cell, "exercises", CHAPTER, student).manual_comment == text
+            comment = gradebook.find_comment(cell, "exercises", CHAPTER, student)
+            assert comment.manual_comment == text
         grade = gradebook.find_grade("ch01_ex3_hidden", "exercises", CHAPTER, "s02_partial")
         assert (grade.auto_score, grade.manual_score) == (2.0, None)  # the resubmission's
         grade = gradebook.find_grade("ch01_ex2_hidden", "exercises", CHAPTER, "s03_public_only")

@@ -68,7 +68,7 @@ from nbformat import NotebookNode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _nbgrader_common import (  # noqa: E402
+from _nbgrader_common import (
     EXERCISES_NAME,
     ROOT,
     course_config,
@@ -104,6 +104,7 @@ class Entry:
     status: str = "graded"
     notes: list[str] = field(default_factory=list)
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # autograde, feedback
 
     @property
     def points(self) -> float:
@@ -376,24 +377,33 @@ def _zero_if_new(course: Course, entry: Entry) -> None:
         gradebook.db.commit()
 
 
-def _autograde_one(args: tuple[Course, str, str, bool]) -> tuple[str | None, str | None]:
-    """Autograde one submission and write its feedback page: (error, feedback error).
+Outcome = tuple[str | None, str | None, dict[str, float]]
 
-    Runs in a worker process; never raises.
+
+def _autograde_one(args: tuple[Course, str, str, bool]) -> Outcome:
+    """Autograde one submission and write its feedback page.
+
+    Runs in a worker process; never raises. Returns (error, feedback error, seconds
+    spent in ``autograde`` and ``generate_feedback``).
     """
     course, chapter, student, feedback = args
     gradebook_setup()
+    seconds: dict[str, float] = {}
     with quiet_loggers(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         api = course.api()
+        start = time.perf_counter()
         result = api.autograde(chapter, student, force=True, create=False)
+        seconds["autograde"] = time.perf_counter() - start
         if not result["success"]:
-            return _reason(result), None
+            return _reason(result), None, seconds
         if feedback:
+            start = time.perf_counter()
             result = api.generate_feedback(chapter, student, force=True)
+            seconds["feedback"] = time.perf_counter() - start
             if not result["success"]:
-                return None, _reason(result)
-    return None, None
+                return None, _reason(result), seconds
+    return None, None, seconds
 
 
 def _execution_notes(path: Path, timeout: int) -> list[str]:
@@ -515,8 +525,9 @@ def grade(
             problem = _prepare_chapter(course, api, name, masters[name])
             if problem is not None:
                 broken[name] = problem
+        # the students first, so that parallel workers never race to add one
         with Gradebook(course.config.CourseDirectory.db_url,
-                       course.config.CourseDirectory.course_id) as gradebook:  # students first, so that parallel workers never race to add one
+                       course.config.CourseDirectory.course_id) as gradebook:
             for student in sorted({e.student for e in entries}):
                 gradebook.update_or_create_student(student)
 
@@ -540,10 +551,12 @@ def grade(
         else:
             entry.notes.append("unchanged since the last run: not re-graded")
 
-    outcomes: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    outcomes: dict[tuple[str, str], Outcome] = {}
     tasks = [(course, e.chapter, e.student, feedback) for e in queued]
     if jobs > 1 and len(tasks) > 1:  # each notebook runs in its own kernel anyway
-        context = multiprocessing.get_context("spawn")
+        # fork: the workers start with nbgrader already imported (seconds per worker)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
             for task, outcome in zip(tasks, pool.map(_autograde_one, tasks), strict=True):
                 outcomes[task[1], task[2]] = outcome
@@ -551,7 +564,8 @@ def grade(
         for task in tasks:
             outcomes[task[1], task[2]] = _autograde_one(task)
     for entry in entries:
-        error, feedback_error = outcomes.get((entry.chapter, entry.student), (None, None))
+        error, feedback_error, entry.seconds = outcomes.get((entry.chapter, entry.student),
+                                                            (None, None, {}))
         if error is not None:
             entry.status = f"grading failed: {error}"
             continue
