@@ -89,9 +89,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 # grade a generated class of $(STUDENTS) students across every chapter, report the time
+# (JOBS=n: notebooks graded at once, default 2)
 STUDENTS ?= 200
 bench-grading: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.grading --students $(STUDENTS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.grading --students $(STUDENTS) $(if $(JOBS),--jobs $(JOBS))
 
 # grading/ holds the gradebook (manual grades, comments): `make clean` leaves it alone
 clean:
