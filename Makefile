@@ -28,7 +28,7 @@ BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" 
 # pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
 OTHER_PYTHON ?= 3.13
 
-.PHONY: help setup book pdf lab test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench clean
+.PHONY: help setup book pdf lab test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
@@ -36,10 +36,11 @@ help:
 	@echo "make pdf       the book as one PDF, _build/html/course.pdf (linked from the front page)"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make release   write student copies of the exercises to release/"
-	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks"
+	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks into grading/ (nbgrader)"
 	@echo "make bench     accuracy and speed benchmark of the helpers"
 	@echo "make nbval-baseline   strict nbval with numpy's wider SIMD kernels switched off"
 	@echo "make other-python     unit tests and strict nbval on Python $(OTHER_PYTHON) (OTHER_PYTHON=3.12 for another)"
+	@echo "make bench-grading [STUDENTS=200]   time the grading of a generated class"
 	@echo "make run-notebooks   re-execute every notebook in place (authors)"
 
 # -- environment -------------------------------------------------------------
@@ -121,14 +122,22 @@ run-notebooks: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python tools/release.py
 
-# grade a folder of submissions: make grade SUBMISSIONS=path/to/submissions
+# grade a folder of submissions with nbgrader: make grade SUBMISSIONS=path/to/submissions
+# (grading/ is the nbgrader course folder of nbgrader_config.py; nothing in it is deleted)
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=folder (one sub-folder per student)"; exit 2)
-	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(GRADE_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(GRADE_ARGS)
 
 # accuracy and speed of the cross-entropy helpers against their peers
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# grade a generated class of $(STUDENTS) students across every chapter, report the time
+# (JOBS=n: notebooks graded at once, default 2)
+STUDENTS ?= 200
+bench-grading: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.grading --students $(STUDENTS) $(if $(JOBS),--jobs $(JOBS))
+
+# grading/ holds the gradebook (manual grades, comments): `make clean` leaves it alone
 clean:
 	rm -rf _build release artifacts

@@ -173,32 +173,13 @@ def venv_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([bindir, *parts])
 
 
-def _alembic_head() -> str:
-    """The gradebook schema revision, read in-process from nbgrader's migration scripts."""
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
-    from nbgrader.dbutil import ALEMBIC_DIR
-
-    config = AlembicConfig()
-    config.set_main_option("script_location", ALEMBIC_DIR)
-    head = ScriptDirectory.from_config(config).get_current_head()
-    if not head:
-        raise RuntimeError("nbgrader's gradebook migrations have no head revision")
-    return head
-
-
 def gradebook_setup() -> None:
-    """Prepare nbgrader's gradebook for use from this process.
+    """Prepare this process for nbgrader's gradebook.
 
-    A new gradebook is stamped with the schema revision that nbgrader gets by running
-    the ``alembic`` command (found on PATH, and a second interpreter start-up each
-    time). Read the same revision in-process instead, and keep the venv's ``bin/``
-    on PATH for any other tool nbgrader starts.
+    A new gradebook is stamped with the schema revision that nbgrader reads by running
+    the ``alembic`` command, so the venv's ``bin/`` must be on PATH.
     """
-    import nbgrader.api
-
     venv_on_path()
-    nbgrader.api.get_alembic_version = _alembic_head
 
 
 @contextlib.contextmanager
@@ -248,3 +229,36 @@ def validate_notebook(
     validator = Validator(config=config, invert=invert, ignore_checksums=ignore_checksums)
     with quiet_loggers():
         return dict(validator.validate(str(path)))
+
+
+COURSE_CONFIG = ROOT / "nbgrader_config.py"
+
+
+def course_config(workdir: Path | None = None, root: Path = ROOT) -> Any:
+    """The course's nbgrader configuration (``nbgrader_config.py``), as a traitlets Config.
+
+    Parameters
+    ----------
+    workdir : Path, optional
+        Put everything nbgrader writes (release, submitted, autograded, feedback and
+        the gradebook) in this folder instead of ``grading/``.
+    root : Path
+        The course checkout whose ``chapters/`` are the masters.
+
+    Returns
+    -------
+    traitlets.config.Config
+        The settings every ``nbgrader`` command run in the repository uses, with the
+        folders moved to ``workdir`` when it is given.
+    """
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader(COURSE_CONFIG.name, path=str(COURSE_CONFIG.parent)).load_config()
+    config.CourseDirectory.root = str(Path(root).resolve())
+    config.CourseDirectory.source_directory = str(Path(root).resolve() / "chapters")
+    if workdir is not None:
+        work = Path(workdir).resolve()
+        for step in ("release", "submitted", "autograded", "feedback"):
+            setattr(config.CourseDirectory, f"{step}_directory", str(work / step))
+        config.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}?timeout=60"
+    return config

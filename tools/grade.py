@@ -1,9 +1,9 @@
-"""Autograde a folder of submitted exercise notebooks with nbgrader.
+"""Grade a folder of submitted exercise notebooks: a thin layer over nbgrader.
 
 Usage::
 
-    python tools/grade.py SUBMISSIONS [--workdir grading] [--timeout 5] [--chapter NAME]
-                          [--jobs 2] [--no-feedback]
+    python tools/grade.py SUBMISSIONS [--workdir grading] [--timeout S] [--chapter NAME]
+                          [--jobs 2] [--no-feedback] [--regrade]
     make grade SUBMISSIONS=path/to/submissions
 
 Layout of SUBMISSIONS: one folder per student, named by the student id, holding one
@@ -15,29 +15,31 @@ With ``--chapter NAME`` the chapter folder is left out:
 ``SUBMISSIONS/<student_id>/exercises.ipynb``. Every chapter that at least one student
 handed in is graded for every student (no folder: 0 points).
 
-How: the masters ``chapters/<chapter>/exercises.ipynb`` are entered into an nbgrader
-gradebook (SQLite, created in the work folder) with ``generate_assignment``; each
-submission is run by nbgrader's ``autograde`` in a fresh kernel with the hidden tests
-and any edited or deleted test cell restored from the master, and with a time limit
-per cell; ``generate_feedback`` writes an HTML page per student and chapter.
+nbgrader does the grading, with the course's ``nbgrader_config.py``: ``generate_assignment``
+enters each master into the gradebook, ``autograde`` runs each submission in a fresh
+kernel with the hidden tests, edited test cells and deleted test cells restored and a
+time limit per cell, ``generate_feedback`` writes the feedback pages. The work folder
+(``grading/`` by default) is an nbgrader course folder, the one ``nbgrader formgrader``
+and ``nbgrader export`` use. This tool adds what nbgrader lacks:
 
-Written to the work folder (``grading/`` by default; replaced on every run):
-
-- ``grades.csv``: student, chapter, exercise (the grade id of a test cell), points, max_points
-- ``totals.csv``: student, chapter, points, max_points, status, notes
-- ``report.txt``: one line per student and chapter (also printed)
-- ``feedback/<student_id>/<chapter>/exercises.html``
-- nbgrader's own folders (``source``, ``release``, ``submitted``, ``autograded``) and
-  ``gradebook.db``.
-
-A submission that raises, never stops, edited or deleted a test cell, is not valid
-JSON, is missing, or was renamed gets a line saying so and a grade (0 where nothing can
-be graded); one bad submission never stops the batch.
+- intake: a renamed notebook is graded if it is the only one; a file that is not a
+  notebook, an empty folder and a missing chapter get 0 and a clear line (nbgrader
+  stops on the first and ignores the others);
+- a report of tampering with test cells, and "review by hand" flags for answers that
+  patch modules or built-ins (which can fool tests run in the same kernel);
+- a line per student and chapter (``report.txt``), and the CSV files ``grades.csv``
+  (student, chapter, exercise, points, max_points: one row per autograded test cell)
+  and ``totals.csv`` (with status and notes), read from the gradebook;
+- several submissions graded at once (``--jobs``);
+- nothing is lost: the gradebook is kept and updated (manual grades, extra credit and
+  comments made in the formgrader stay); a submission is re-graded only when it changed
+  (or its master, or with ``--regrade``), and the files it replaces are moved to
+  ``replaced/<time>/``.
 
 Limits: the tests run in the learner's own kernel, so code that patches NumPy or a
-built-in can fool them; such code is flagged "review by hand" in the report. Student
-code runs with the grader's rights: grade untrusted work in a container or a throwaway
-account. The feedback pages show the hidden tests, as nbgrader's feedback does.
+built-in can fool them; such code is flagged. Student code runs with the grader's rights:
+grade untrusted work in a container or a throwaway account. The feedback pages show the
+hidden tests, as nbgrader's feedback does.
 """
 
 from __future__ import annotations
@@ -45,10 +47,9 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
-import copy
 import csv
+import hashlib
 import json
-import logging
 import multiprocessing
 import os
 import re
@@ -58,7 +59,9 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -68,6 +71,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _nbgrader_common import (
     EXERCISES_NAME,
     ROOT,
+    course_config,
     exercise_notebooks,
     grade_id,
     gradebook_setup,
@@ -78,10 +82,10 @@ from _nbgrader_common import (
     read,
 )
 
-DEFAULT_TIMEOUT_S = 5
 DEFAULT_JOBS = max(1, min(2, os.cpu_count() or 1))
-MARKER = ".grading-workdir"
 NOTEBOOK_ID = Path(EXERCISES_NAME).stem
+STATE = ".grade-state.json"
+OUTPUTS = ("grades.csv", "totals.csv", "report.txt")
 #: Module names whose attributes a learner's answer has no business reassigning.
 WATCHED_MODULES = {
     "np", "numpy", "sp", "sympy", "celesson", "math", "builtins", "mpmath", "sys", "__builtins__"
@@ -100,6 +104,7 @@ class Entry:
     status: str = "graded"
     notes: list[str] = field(default_factory=list)
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # autograde, feedback
 
     @property
     def points(self) -> float:
@@ -108,17 +113,6 @@ class Entry:
     @property
     def max_points(self) -> float:
         return sum(top for _, top in self.scores.values())
-
-
-class _Collect(logging.Handler):
-    """Keep the warnings and errors that nbgrader logs during one operation."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 def _fmt(value: float) -> str:
@@ -137,8 +131,7 @@ def _find_notebook(folder: Path) -> tuple[Path | None, str, list[str]]:
     wanted = folder / EXERCISES_NAME
     if wanted in notebooks:
         others = [p.name for p in notebooks if p != wanted]
-        notes = [f"other notebooks ignored: {', '.join(others)}"] if others else []
-        return wanted, "graded", notes
+        return wanted, "graded", [f"other notebooks ignored: {', '.join(others)}"] if others else []
     if len(notebooks) == 1:
         return notebooks[0], "graded", [
             f"renamed file: graded {notebooks[0].name!r} as {EXERCISES_NAME}"
@@ -147,8 +140,7 @@ def _find_notebook(folder: Path) -> tuple[Path | None, str, list[str]]:
         names = ", ".join(p.name for p in notebooks)
         return None, f"not graded: several notebooks and none named {EXERCISES_NAME} ({names})", []
     if files:
-        names = ", ".join(p.name for p in files)
-        return None, f"no notebook in the folder (found {names})", []
+        return None, f"no notebook in the folder (found {', '.join(p.name for p in files)})", []
     return None, "empty folder: nothing to grade", []
 
 
@@ -170,45 +162,28 @@ def _load(path: Path) -> tuple[NotebookNode | None, str | None]:
     return nb, None
 
 
-def _repair(nb: NotebookNode, released: NotebookNode) -> list[str]:
-    """Reset nbgrader metadata and put deleted test cells back; return what was found.
-
-    The sources of test cells are restored by nbgrader itself (from the gradebook)
-    during autograding; this step makes sure every test cell is there to be restored.
-    """
+def _tampering(nb: NotebookNode, released: NotebookNode) -> list[str]:
+    """What the student changed in the released test cells (nbgrader puts it back)."""
     notes: list[str] = []
-    reference = {grade_id(c): c for c in released.cells if grade_id(c) is not None}
-    order = [grade_id(c) for c in released.cells if grade_id(c) is not None]
-    seen: set[str] = set()
+    mine = {}
     for cell in nb.cells:
-        gid = grade_id(cell)
-        if gid not in reference or gid in seen:
+        mine.setdefault(grade_id(cell), cell)
+    for ref in released.cells:
+        gid = grade_id(ref)
+        if gid is None:
             continue
-        seen.add(gid)
-        ref = reference[gid]
+        cell = mine.get(gid)
+        if cell is None:
+            if is_graded(ref):
+                notes.append(f"test cell {gid} was deleted: restored from the master")
+            continue
         if is_locked(ref) and cell.get("source", "") != ref.source:
             notes.append(f"test cell {gid} was edited: restored from the master")
         keys = ("grade", "solution", "locked", "points")
-        mine, theirs = nbgrader_meta(cell), nbgrader_meta(ref)
-        if any(mine.get(k) != theirs.get(k) for k in keys):
+        if any(nbgrader_meta(cell).get(k) != nbgrader_meta(ref).get(k) for k in keys):
             notes.append(f"nbgrader settings of cell {gid} were changed: restored")
         if cell.cell_type != ref.cell_type:
             notes.append(f"cell {gid} was turned into a {cell.cell_type} cell: restored")
-        cell.metadata["nbgrader"] = copy.deepcopy(ref.metadata["nbgrader"])
-    for position, gid in enumerate(order):
-        ref = reference[gid]
-        if gid in seen or not is_graded(ref):
-            continue
-        # insert after the nearest earlier nbgrader cell that is present, else at the top
-        index = 0
-        for earlier in reversed(order[:position]):
-            hits = [i for i, c in enumerate(nb.cells) if grade_id(c) == earlier]
-            if hits:
-                index = hits[0] + 1
-                break
-        nb.cells.insert(index, copy.deepcopy(ref))
-        seen.add(gid)
-        notes.append(f"test cell {gid} was deleted: restored from the master")
     return notes
 
 
@@ -281,94 +256,162 @@ def collect(
                 if item.is_dir() and item.name not in chapters:
                     extra.append(f"unknown folder {item.name!r} ignored")
                 elif item.is_file():
-                    extra.append(
-                        f"{item.name!r} is not in a chapter folder "
-                        f"(expected {student.name}/<chapter>/{EXERCISES_NAME}): ignored"
-                    )
+                    extra.append(f"{item.name!r} is not in a chapter folder "
+                                 f"(expected {student.name}/<chapter>/{EXERCISES_NAME}): ignored")
         for chapter in graded:
             folder = student if only is not None else student / chapter
             notebook, status, found = _find_notebook(folder)
             if not any(student.iterdir()):
                 status = "empty folder: nothing to grade"
-            entry = Entry(student.name, chapter, notebook, status, [*extra, *found])
-            entries.append(entry)
+            entries.append(Entry(student.name, chapter, notebook, status, [*extra, *found]))
         if not graded:
             notes.append(f"{student.name}: nothing to grade ({', '.join(extra) or 'empty folder'})")
     return entries, notes
 
 
-# --------------------------------------------------------------------------- nbgrader
+# ----------------------------------------------------------------- the course folder
 
 
-def _config(workdir: Path, timeout: int) -> object:
-    from traitlets.config import Config
+class Course:
+    """The nbgrader course folder ``workdir`` and the moves that keep it whole."""
 
-    config = Config()
-    config.CourseDirectory.root = str(workdir)
-    config.CourseDirectory.db_url = f"sqlite:///{workdir / 'gradebook.db'}"
-    config.Execute.timeout = int(timeout)
-    config.Execute.interrupt_on_timeout = True
-    config.Execute.extra_arguments = [
-        "--HistoryManager.hist_file=:memory:",
-        "--IPKernelApp.log_level=ERROR",
-    ]
-    config.GenerateAssignment.create_assignment = True
-    config.Autograde.create_student = True
-    return config
+    def __init__(self, workdir: Path, root: Path, timeout: int | None, extra: Any = None):
+        self.workdir, self.root = workdir, root
+        self.config = course_config(workdir, root)
+        if timeout is not None:
+            self.config.Execute.timeout = int(timeout)
+        if extra is not None:
+            self.config.merge(extra)
+        self.timeout = int(self.config.Execute.timeout)
+        self.stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        taken = {p.name for p in (workdir / "replaced").glob(f"{self.stamp}*")}
+        self.stamp += next(f"-{n}" for n in range(1, len(taken) + 2)
+                           if f"{self.stamp}-{n}" not in taken)
+        self.state_path = workdir / STATE
+        self.state: dict[str, Any] = (json.loads(self.state_path.read_text())
+                                      if self.state_path.exists() else {})
 
+    def path(self, step: str, student: str, chapter: str) -> Path:
+        return self.workdir / step / student / chapter
 
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b:?.*$")
+    def move_aside(self, path: Path) -> None:
+        """Move ``path`` to ``replaced/<time>/`` under the same relative path."""
+        if path.exists():
+            target = self.workdir / "replaced" / self.stamp / path.relative_to(self.workdir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(target))
 
+    def api(self) -> Any:
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
 
-def _reason(exc: BaseException, messages: list[str]) -> str:
-    """The most telling line about why an nbgrader operation failed."""
-    for message in reversed(messages):
-        for line in reversed(message.strip().splitlines()):
-            if _EXCEPTION_LINE.match(line.strip()) and "NbGraderException" not in line:
-                return line.strip()
-    return f"{type(exc).__name__}: {exc}"
+        return NbGraderAPI(coursedir=CourseDirectory(config=self.config), config=self.config)
 
-
-def _run(converter_cls: type, config: object, assignment: str, student: str = ".") -> list[str]:
-    """Run one nbgrader converter; return its warnings, raise RuntimeError on failure."""
-    from nbgrader.coursedir import CourseDirectory
-
-    cfg = copy.deepcopy(config)
-    cfg.CourseDirectory.assignment_id = assignment
-    cfg.CourseDirectory.student_id = student
-    log = logging.getLogger(f"grade.{converter_cls.__name__}")
-    log.propagate = False
-    collector = _Collect()
-    log.addHandler(collector)
-    try:
-        with quiet_loggers(logging.ERROR), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy and traitlets notices
-            coursedir = CourseDirectory(config=cfg, log=log)
-            converter_cls(coursedir=coursedir, config=cfg, log=log).start()
-    except Exception as exc:
-        raise RuntimeError(_reason(exc, collector.messages)) from exc
-    finally:
-        log.removeHandler(collector)
-    return collector.messages
+    def save_state(self) -> None:
+        self.state_path.write_text(json.dumps(self.state, indent=1, sort_keys=True) + "\n")
 
 
-def _scores(workdir: Path, entry: Entry, order: list[str]) -> dict[str, tuple[float, float]]:
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _reason(result: dict[str, Any]) -> str:
+    """The most telling line of a failed nbgrader operation."""
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    lines = [line.strip() for line in text.splitlines()]
+    pattern = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b:?.*$")
+    hits = [line for line in lines if pattern.match(line) and "NbGraderException" not in line]
+    return hits[-1] if hits else "nbgrader reported an error"
+
+
+def _prepare_chapter(course: Course, api: Any, chapter: str, master: Path) -> str | None:
+    """``generate_assignment`` when the master is new or changed; return an error or None."""
+    digest = _digest(master)
+    released = course.workdir / "release" / chapter / EXERCISES_NAME
+    if course.state.get("masters", {}).get(chapter) == digest and released.exists():
+        return None
+    course.move_aside(released.parent)
+    result = api.generate_assignment(chapter, force=True, create=True)
+    if not result["success"]:
+        return f"not graded: the master of {chapter} could not be set up ({_reason(result)})"
+    course.state.setdefault("masters", {})[chapter] = digest
+    course.state.setdefault("stale", []).append(chapter)  # every submission is re-graded
+    return None
+
+
+def _stage(course: Course, entry: Entry, regrade: bool) -> bool:
+    """Copy the submission into ``submitted/``; return whether it must be autograded."""
+    assert entry.notebook is not None
+    submitted = course.path("submitted", entry.student, entry.chapter)
+    autograded = course.path("autograded", entry.student, entry.chapter) / EXERCISES_NAME
+    text = entry.notebook.read_bytes()
+    old = submitted / EXERCISES_NAME
+    same = old.exists() and old.read_bytes() == text
+    if same and autograded.exists() and not regrade:
+        return False
+    for step in ("autograded", "feedback") if same else ("submitted", "autograded", "feedback"):
+        course.move_aside(course.path(step, entry.student, entry.chapter))
+    if not same:
+        submitted.mkdir(parents=True)
+        old.write_bytes(text)
+    return True
+
+
+def _zero_if_new(course: Course, entry: Entry) -> None:
+    """Enter a chapter with nothing gradable into the gradebook (0 points), unless a
+    submission graded earlier is there: then it and its grades stay."""
     from nbgrader.api import Gradebook
 
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:
+    with Gradebook(course.config.CourseDirectory.db_url,
+                   course.config.CourseDirectory.course_id) as gradebook:
+        submission = gradebook.update_or_create_submission(entry.chapter, entry.student)
+        graded_before = course.path("autograded", entry.student, entry.chapter).exists()
+        if graded_before:
+            entry.notes.append("the submission graded earlier is kept")
+            return
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.auto_score is None:
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
+Outcome = tuple[str | None, str | None, dict[str, float]]
+
+
+def _autograde_one(args: tuple[Course, str, str, bool]) -> Outcome:
+    """Autograde one submission and write its feedback page.
+
+    Runs in a worker process; never raises. Returns (error, feedback error, seconds
+    spent in ``autograde`` and ``generate_feedback``).
+    """
+    course, chapter, student, feedback = args
+    gradebook_setup()
+    seconds: dict[str, float] = {}
+    with quiet_loggers(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        notebook = gradebook.find_submission_notebook(NOTEBOOK_ID, entry.chapter, entry.student)
-        found = {g.name: (float(g.score or 0.0), float(g.max_score)) for g in notebook.grades}
-    return {gid: found[gid] for gid in order if gid in found}
+        api = course.api()
+        start = time.perf_counter()
+        result = api.autograde(chapter, student, force=True, create=False)
+        seconds["autograde"] = time.perf_counter() - start
+        if not result["success"]:
+            return _reason(result), None, seconds
+        if feedback:
+            start = time.perf_counter()
+            result = api.generate_feedback(chapter, student, force=True)
+            seconds["feedback"] = time.perf_counter() - start
+            if not result["success"]:
+                return None, _reason(result), seconds
+    return None, None, seconds
 
 
 def _execution_notes(path: Path, timeout: int) -> list[str]:
-    """Errors and time-outs in the cells of an autograded notebook (test cells excluded)."""
+    """Errors and time-outs in the answer cells of an autograded notebook."""
     notes: list[str] = []
     if not path.exists():
         return notes
-    nb = read(path)
-    for index, cell in enumerate(nb.cells):
+    for index, cell in enumerate(read(path).cells):
         if cell.cell_type != "code":
             continue
         label = grade_id(cell) or f"#{index + 1}"
@@ -386,34 +429,44 @@ def _execution_notes(path: Path, timeout: int) -> list[str]:
     return notes
 
 
+def _read_scores(course: Course, entries: list[Entry]) -> None:
+    """Fill every entry's scores from the gradebook (manual grades included)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.config.CourseDirectory.db_url,
+                   course.config.CourseDirectory.course_id) as gradebook:
+        for entry in entries:
+            notebook = gradebook.find_notebook(NOTEBOOK_ID, entry.chapter)
+            order = [cell.name for cell in notebook.grade_cells]
+            maxima = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
+            entry.scores = {gid: (0.0, maxima[gid]) for gid in order}
+            try:
+                graded = gradebook.find_submission_notebook(NOTEBOOK_ID, entry.chapter,
+                                                            entry.student)
+            except MissingEntry:
+                continue
+            for grade in graded.grades:
+                entry.scores[grade.name] = (float(grade.score or 0.0), maxima[grade.name])
+                if grade.manual_score is not None or grade.extra_credit:
+                    entry.notes.append(f"cell {grade.name} graded by hand")
+
+
 # ------------------------------------------------------------------------------- main
-
-
-def _prepare_workdir(workdir: Path, submissions: Path) -> None:
-    work, subs = workdir.resolve(), submissions.resolve()
-    if work == subs or work in subs.parents:
-        raise SystemExit("the work folder must not contain the submissions")
-    if workdir.exists():
-        if any(workdir.iterdir()) and not (workdir / MARKER).exists():
-            raise SystemExit(
-                f"refusing to use {workdir}: not empty and not a previous grading folder"
-            )
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    (workdir / MARKER).write_text("made by tools/grade.py; replaced on every run\n")
 
 
 def grade(
     submissions: Path,
     workdir: Path,
     *,
-    timeout: int = DEFAULT_TIMEOUT_S,
+    timeout: int | None = None,
     chapter: str | None = None,
     feedback: bool = True,
     jobs: int = DEFAULT_JOBS,
+    regrade: bool = False,
     root: Path = ROOT,
+    config: Any = None,
 ) -> list[Entry]:
-    """Grade every submission under ``submissions``; write the results to ``workdir``.
+    """Grade every submission under ``submissions`` into the course folder ``workdir``.
 
     Parameters
     ----------
@@ -421,134 +474,115 @@ def grade(
         ``<student>/<chapter>/exercises.ipynb`` folders (``<student>/exercises.ipynb``
         when ``chapter`` is given).
     workdir : Path
-        nbgrader course folder and output folder; replaced on every run.
-    timeout : int
-        Seconds a single cell may run before it is stopped.
+        nbgrader course folder and output folder; kept and updated from run to run.
+    timeout : int, optional
+        Seconds a single cell may run (``Execute.timeout`` of ``nbgrader_config.py``
+        when not given).
     chapter : str, optional
         Grade only this chapter, with the flat layout.
     feedback : bool
         Write the HTML feedback pages.
     jobs : int
         Submissions graded at the same time (worker processes).
+    regrade : bool
+        Autograde every submission again, changed or not.
     root : Path
         The course checkout holding ``chapters/``.
+    config : traitlets.config.Config, optional
+        Extra nbgrader settings merged over the course's.
 
     Returns
     -------
     list of Entry
         One per student and chapter, with points, status and notes.
     """
-    from nbgrader.converters import GenerateAssignment
+    from nbgrader.api import Gradebook
 
     submissions, workdir = Path(submissions).resolve(), Path(workdir).resolve()
     if not submissions.is_dir():
         raise SystemExit(f"no such folder: {submissions}")
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)
+                                or timeout < 1):
         raise ValueError(f"timeout must be a positive integer of seconds, got {timeout!r}")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if workdir == submissions or workdir in submissions.parents:
+        raise SystemExit("the work folder must not contain the submissions")
     masters = {m.parent.name: m for m in exercise_notebooks(root)}
     if chapter is not None and chapter not in masters:
         raise SystemExit(f"unknown chapter {chapter!r}; known: {', '.join(masters)}")
     gradebook_setup()
-    _prepare_workdir(workdir, submissions)
+    workdir.mkdir(parents=True, exist_ok=True)
+    course = Course(workdir, Path(root), timeout, config)
+    regrade = regrade or course.state.get("timeout") != course.timeout
     entries, batch_notes = collect(submissions, sorted(masters), chapter)
-    config = _config(workdir, timeout)
 
-    releases: dict[str, NotebookNode] = {}
-    orders: dict[str, list[str]] = {}
-    maxima: dict[str, dict[str, float]] = {}
     broken: dict[str, str] = {}
-    for name in sorted({e.chapter for e in entries}):
-        graded_cells = [c for c in read(masters[name]).cells if is_graded(c)]
-        orders[name] = [grade_id(c) for c in graded_cells]
-        maxima[name] = {grade_id(c): float(nbgrader_meta(c)["points"]) for c in graded_cells}
-        source = workdir / "source" / name
-        source.mkdir(parents=True)
-        shutil.copyfile(masters[name], source / EXERCISES_NAME)
-        try:
-            _run(GenerateAssignment, config, name)
-            releases[name] = read(workdir / "release" / name / EXERCISES_NAME)
-        except Exception as exc:  # the master itself is broken: say so for every student
-            broken[name] = f"not graded: the master of {name} could not be set up ({exc})"
+    with quiet_loggers(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy and traitlets notices
+        api = course.api()
+        for name in sorted({e.chapter for e in entries}):
+            problem = _prepare_chapter(course, api, name, masters[name])
+            if problem is not None:
+                broken[name] = problem
+        # the students first, so that parallel workers never race to add one
+        with Gradebook(course.config.CourseDirectory.db_url,
+                       course.config.CourseDirectory.course_id) as gradebook:
+            for student in sorted({e.student for e in entries}):
+                gradebook.update_or_create_student(student)
 
+    stale = set(course.state.get("stale", []))
     queued: list[Entry] = []
     for entry in entries:
-        zero = {gid: (0.0, top) for gid, top in maxima[entry.chapter].items()}
         if entry.chapter in broken:
-            entry.status, entry.scores = broken[entry.chapter], zero
+            entry.status = broken[entry.chapter]
             continue
-        if entry.notebook is None:
-            entry.scores = zero
-            continue
-        nb, problem = _load(entry.notebook)
+        nb, problem = (None, None) if entry.notebook is None else _load(entry.notebook)
         if nb is None:
-            entry.status, entry.scores = problem or "invalid notebook", zero
+            entry.status = problem or entry.status
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy notices
+                _zero_if_new(course, entry)
             continue
-        entry.notes += _repair(nb, releases[entry.chapter])
-        entry.notes += _audit(nb)
-        target = workdir / "submitted" / entry.student / entry.chapter / EXERCISES_NAME
-        target.parent.mkdir(parents=True)
-        nbformat.write(nb, str(target))
-        queued.append(entry)
+        released = read(workdir / "release" / entry.chapter / EXERCISES_NAME)
+        entry.notes += _tampering(nb, released) + _audit(nb)
+        if _stage(course, entry, regrade or entry.chapter in stale):
+            queued.append(entry)
+        else:
+            entry.notes.append("unchanged since the last run: not re-graded")
 
-    # Autograde (and write the feedback of) the queued submissions, `jobs` at a time; each
-    # runs in a fresh kernel, so worker processes are independent but for the gradebook
-    # (SQLite, short transactions).
-    outcomes: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-    args = [(str(workdir), timeout, e.chapter, e.student, feedback) for e in queued]
-    if jobs > 1 and len(args) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=context) as pool:
-            futures = {(a[2], a[3]): pool.submit(_autograde_one, a) for a in args}
-            for key, future in futures.items():
-                try:
-                    outcomes[key] = future.result()
-                except Exception as exc:  # a worker process died
-                    outcomes[key] = (f"the grading process failed ({type(exc).__name__})", None)
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    tasks = [(course, e.chapter, e.student, feedback) for e in queued]
+    if jobs > 1 and len(tasks) > 1:  # each notebook runs in its own kernel anyway
+        # fork: the workers start with nbgrader already imported (seconds per worker)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+            for task, outcome in zip(tasks, pool.map(_autograde_one, tasks), strict=True):
+                outcomes[task[1], task[2]] = outcome
     else:
-        for arg in args:
-            outcomes[arg[2], arg[3]] = _autograde_one(arg)
-    for entry in queued:
-        error, feedback_error = outcomes[entry.chapter, entry.student]
-        if error is not None and "database is locked" in error:  # retry alone, once
-            error, feedback_error = _autograde_one(
-                (str(workdir), timeout, entry.chapter, entry.student, feedback)
-            )
-        zero = {gid: (0.0, top) for gid, top in maxima[entry.chapter].items()}
+        for task in tasks:
+            outcomes[task[1], task[2]] = _autograde_one(task)
+    for entry in entries:
+        error, feedback_error, entry.seconds = outcomes.get((entry.chapter, entry.student),
+                                                            (None, None, {}))
         if error is not None:
-            entry.status, entry.scores = f"grading failed: {error}", zero
+            entry.status = f"grading failed: {error}"
             continue
-        autograded = workdir / "autograded" / entry.student / entry.chapter / EXERCISES_NAME
-        entry.notes += _execution_notes(autograded, timeout)
-        entry.scores = {**zero, **_scores(workdir, entry, orders[entry.chapter])}
+        if entry.status == "graded":
+            autograded = course.path("autograded", entry.student, entry.chapter)
+            entry.notes += _execution_notes(autograded / EXERCISES_NAME, course.timeout)
         if feedback_error is not None:
             entry.notes.append(f"no feedback page: {feedback_error}")
 
-    _write_outputs(workdir, entries, batch_notes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _read_scores(course, [e for e in entries if e.chapter not in broken])
+    course.state["stale"] = sorted(stale - {e.chapter for e in entries})
+    course.state["timeout"] = course.timeout
+    course.save_state()
+    _write_outputs(course, entries, batch_notes)
     return entries
-
-
-def _autograde_one(args: tuple[str, int, str, str, bool]) -> tuple[str | None, str | None]:
-    """Autograde one submission and write its feedback page; return (error, feedback error).
-
-    Runs in a worker process; never raises.
-    """
-    from nbgrader.converters import Autograde, GenerateFeedback
-
-    workdir, timeout, chapter, student, feedback = args
-    gradebook_setup()
-    config = _config(Path(workdir), timeout)
-    try:
-        _run(Autograde, config, chapter, student)
-    except Exception as exc:
-        return str(exc), None
-    if feedback:
-        try:
-            _run(GenerateFeedback, config, chapter, student)
-        except Exception as exc:
-            return None, str(exc)
-    return None, None
 
 
 def report_lines(entries: list[Entry], batch_notes: list[str] | None = None) -> list[str]:
@@ -562,49 +596,54 @@ def report_lines(entries: list[Entry], batch_notes: list[str] | None = None) -> 
     return lines + list(batch_notes or [])
 
 
-def _write_outputs(workdir: Path, entries: list[Entry], batch_notes: list[str]) -> None:
-    with open(workdir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+def _write_outputs(course: Course, entries: list[Entry], batch_notes: list[str]) -> None:
+    for name in OUTPUTS:
+        course.move_aside(course.workdir / name)
+    with open(course.workdir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "chapter", "exercise", "points", "max_points"])
         for e in entries:
             for gid, (score, top) in e.scores.items():
                 writer.writerow([e.student, e.chapter, gid, _fmt(score), _fmt(top)])
-    with open(workdir / "totals.csv", "w", newline="", encoding="utf-8") as handle:
+    with open(course.workdir / "totals.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "chapter", "points", "max_points", "status", "notes"])
         for e in entries:
             writer.writerow([e.student, e.chapter, _fmt(e.points), _fmt(e.max_points),
                              e.status, "; ".join(e.notes)])
-    (workdir / "report.txt").write_text("\n".join(report_lines(entries, batch_notes)) + "\n",
-                                        encoding="utf-8")
+    (course.workdir / "report.txt").write_text(
+        "\n".join(report_lines(entries, batch_notes)) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Autograde submitted exercise notebooks with nbgrader.",
+        description="Grade submitted exercise notebooks with nbgrader.",
         epilog=f"Layout: SUBMISSIONS/<student_id>/<chapter>/{EXERCISES_NAME}",
     )
     parser.add_argument("submissions", type=Path, help="one folder per student")
     parser.add_argument("--workdir", type=Path, default=ROOT / "grading",
-                        help="output and nbgrader folder, replaced on every run (grading/)")
-    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_S,
-                        help=f"seconds one cell may run (default {DEFAULT_TIMEOUT_S})")
+                        help="the nbgrader course folder, kept from run to run (grading/)")
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="seconds one cell may run (default: Execute.timeout of "
+                             "nbgrader_config.py)")
     parser.add_argument("--chapter", default=None,
                         help=f"grade one chapter, layout SUBMISSIONS/<student_id>/{EXERCISES_NAME}")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help=f"submissions graded at once (default {DEFAULT_JOBS})")
     parser.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    parser.add_argument("--regrade", action="store_true",
+                        help="autograde every submission again, even if unchanged")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    entries = grade(args.submissions, args.workdir, timeout=args.timeout,
-                    chapter=args.chapter, feedback=not args.no_feedback, jobs=args.jobs)
+    entries = grade(args.submissions, args.workdir, timeout=args.timeout, chapter=args.chapter,
+                    feedback=not args.no_feedback, jobs=args.jobs, regrade=args.regrade)
     print((args.workdir / "report.txt").read_text(encoding="utf-8"), end="")
     if not entries:
         print("nothing to grade: no chapter folders found")
         return 1
     print(f"graded {len(entries)} submissions in {time.perf_counter() - start:.1f} s; "
           f"results in {os.path.relpath(args.workdir)}/ "
-          "(grades.csv, totals.csv, report.txt, feedback/)")
+          "(grades.csv, totals.csv, report.txt, feedback/, gradebook.db)")
     return 0
 
 
