@@ -17,6 +17,8 @@ RANK = {
     "_rows": 0.5,
     "numerics": 1,
     "losses": 2,
+    "fused": 2,
+    "halfprec": 1,
     "grads": 3,
     "linear": 4,
     "mlp": 4,
