@@ -272,7 +272,10 @@ def _move_reference(
 
     The factor is :math:`e^{d}(1 + \delta)` with :math:`d + \delta = c_{old} - c_{new}`
     exactly; the product with the pair is formed with Dekker's product."""
-    idx = np.flatnonzero(move)
+    everyone = np.flatnonzero(move)
+    # The reference moves down (from 0) only in the first chunk, while S is still 0:
+    # there is nothing to rescale (and e^{c_old - c_new} could overflow).
+    idx = everyone[s_hi[everyone] != 0.0]
     old, new = c[idx], running[idx]
     d, d_err = two_sum(old, -new)
     f = np.exp(d)
@@ -280,7 +283,7 @@ def _move_reference(
     p, pe = two_prod(hi, f)
     pe += lo * f + p * d_err
     s_hi[idx], s_lo[idx] = two_sum(p, pe)
-    c[idx] = new
+    c[everyone] = running[everyone]
 
 
 def _losses(stats: _Stats, valid: np.ndarray) -> np.ndarray:
@@ -425,7 +428,8 @@ def linear_cross_entropy_grad(
     :math:`u = 2^{-53}`, :math:`\gamma_n = nu / (1 - nu)` bounds the rounding of a dot
     product of length :math:`n` (Higham 2002, section 3.1) in either path, and
     :math:`8u` bounds the difference of the two paths' entries of :math:`G` (each
-    within a few ULP of the exact softmax).
+    within a few ULP of the exact softmax); where entries of :math:`G` are subnormal,
+    add a few multiples of :math:`2^{-1074}` per term.
 
     Parameters
     ----------
