@@ -148,9 +148,10 @@ def textbook_cross_entropy(
 
     with :math:`m = \max_j z_j` when ``shift`` (the usual stable form) and
     :math:`m = 0` otherwise (the formula as printed).  The logits are first rounded
-    to the format; then each subtraction, exponential, addition (left to right), the
-    division and the logarithm is rounded to the format.  Returns the loss and the
-    gradient entry of the target class, :math:`p_t - 1`, per row.
+    to the format; then each subtraction, exponential, addition (left to right),
+    division, logarithm and the subtraction of the one-hot target is rounded to the
+    format.  Returns the loss per row and the gradient with respect to the logits,
+    :math:`p - \text{onehot}(t)`.
 
     Parameters
     ----------
@@ -165,14 +166,14 @@ def textbook_cross_entropy(
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        ``loss`` and ``p_t - 1``, shape (n,), float64 values of the format
-        (``inf`` or NaN where the format overflows).
+        ``loss`` of shape (n,) and the gradient of shape (n, K), float64 values of
+        the format (``inf`` or NaN where the format overflows).
 
     Examples
     --------
     >>> loss, g = textbook_cross_entropy([[8.0, 0.0]], [0], "bfloat16")
-    >>> float(loss[0]), float(g[0])  # p_0 = 1 / (1 + e^-8) rounds to 1
-    (0.0, 0.0)
+    >>> float(loss[0]), g[0].tolist()  # 1 + e^-8 rounds to 1, so p_0 = 1 exactly
+    (0.0, [0.0, 0.000335693359375])
     """
     f = _format(fmt)
     zz = as_float_array(z, "z")
@@ -188,7 +189,8 @@ def textbook_cross_entropy(
         total = e[:, :1].copy()
         for k in range(1, e.shape[1]):
             total = round_to(total + e[:, k : k + 1], f)
-        p_t = round_to(np.take_along_axis(e, t[:, None], axis=1) / total, f)[:, 0]
-        loss = round_to(-np.log(p_t), f)
-        grad = round_to(p_t - 1.0, f)
-    return loss + 0.0, grad  # + 0.0 turns -0.0 into 0.0
+        p = round_to(e / total, f)
+        p_t = np.take_along_axis(p, t[:, None], axis=1)
+        loss = round_to(-np.log(p_t), f)[:, 0]
+        np.put_along_axis(p, t[:, None], round_to(p_t - 1.0, f), axis=1)
+    return loss + 0.0, p + 0.0  # + 0.0 turns -0.0 into 0.0
