@@ -352,9 +352,10 @@ def linear_cross_entropy(
     Parameters
     ----------
     h : array_like, shape (N, d)
-        Hidden states, finite.
+        Hidden states, finite.  The computation is in float64: other inputs are
+        converted (which copies them).
     W : array_like, shape (d, V)
-        Output weights, finite.
+        Output weights, finite (float64, or converted).
     targets : array_like of int, shape (N,)
         Class indices in ``0..V-1``, or ``ignore_index`` for tokens left out.
     bias : array_like, shape (V,), optional
