@@ -6,12 +6,15 @@ Usage::
     python benchmarks/run.py --accuracy-only
     python benchmarks/run.py --speed-only --repeats 25
     python benchmarks/run.py --quick         # small input sets, 3 repeats, prints only
+    python benchmarks/run.py --fused-only    # the chunked linear cross-entropy alone
 
 Accuracy (``results/accuracy.json``): errors in ULPs against mpmath at 50 digits over
 adversarial inputs (see ``benchmarks/cases.py``). Speed (``results/speed.json``):
 median times on 10**7 values, single-threaded, as ratios to the fastest
-implementation and to a memory-copy floor. Missing peers (e.g. PyTorch not installed)
-are listed in the results, not fatal.
+implementation and to a memory-copy floor. Fused (``results/fused.json``): peak memory
+and median time of the chunked linear cross-entropy against the textbook NumPy path
+at N = 1024, d = 128, V = 32768 (see ``benchmarks/fused.py``). Missing peers (e.g.
+PyTorch not installed) are listed in the results, not fatal.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the ``benchmarks`` package importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import accuracy, report, speed, truth  # noqa: E402
+from benchmarks import accuracy, fused, report, speed, truth  # noqa: E402
 from benchmarks.implementations import Implementation, all_implementations  # noqa: E402
 
 
@@ -85,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     part = parser.add_mutually_exclusive_group()
     part.add_argument("--accuracy-only", action="store_true", help="skip the speed part")
     part.add_argument("--speed-only", action="store_true", help="skip the accuracy part")
+    part.add_argument(
+        "--fused-only", action="store_true", help="only the fused linear cross-entropy"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         f"scipy {info['scipy']}, torch {info['torch']}"
     )
 
-    if not args.speed_only:
+    if not (args.speed_only or args.fused_only):
         start = time.perf_counter()
         result = accuracy.run(impls, quick=args.quick)
         data = {
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             (out / "accuracy.json").write_text(report.dump(data), encoding="utf-8")
 
-    if not args.accuracy_only:
+    if not (args.accuracy_only or args.fused_only):
         start = time.perf_counter()
         result = speed.run(impls, repeats=repeats)
         data = {
@@ -151,6 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             (out / "speed.json").write_text(report.dump(data), encoding="utf-8")
+    if not args.accuracy_only:
+        start = time.perf_counter()
+        print("fused linear cross-entropy against the textbook path (memory: tracemalloc peak)")
+        size = fused.QUICK_SIZE if args.quick else fused.SIZE
+        data = {"quick": args.quick, "machine": info, **fused.run(repeats=repeats, size=size)}
+        print(f"fused part: {time.perf_counter() - start:.0f} s")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "fused.json").write_text(report.dump(data), encoding="utf-8")
     if out is not None:
         print(f"results written to {out.name}/")
     return 0

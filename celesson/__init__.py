@@ -7,7 +7,9 @@ Stable numerics (:mod:`celesson.numerics`), losses with PyTorch's conventions
 plotting style (:mod:`celesson.plotting`); on top of those, the models the chapters
 train (:mod:`celesson.linear`, :mod:`celesson.mlp`, :mod:`celesson.neuron`,
 :mod:`celesson.optim`), the step-size radius of chapter 6 (:mod:`celesson.ghosts`),
-small data sets (:mod:`celesson.data`) and kernel-free widgets (:mod:`celesson.widgets`).
+small data sets (:mod:`celesson.data`) and kernel-free widgets (:mod:`celesson.widgets`);
+the chunked cross-entropy of a linear output layer (:mod:`celesson.fused`) and
+emulated half-precision formats (:mod:`celesson.halfprec`).
 """
 
 from .calibration import (
@@ -18,6 +20,7 @@ from .calibration import (
     reliability_bins,
     squared_calibration_error,
 )
+from .fused import linear_cross_entropy, linear_cross_entropy_grad
 from .ghosts import (
     RhoController,
     nearest_zero,
@@ -90,6 +93,8 @@ __all__ = [
     "focal_loss",
     "focal_loss_grad",
     "kl_divergence",
+    "linear_cross_entropy",
+    "linear_cross_entropy_grad",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",

@@ -18,6 +18,8 @@ RANK = {
     "numerics": 1,
     "losses": 2,
     "calibration": 2,
+    "fused": 2,
+    "halfprec": 1,
     "grads": 3,
     "linear": 4,
     "mlp": 4,
