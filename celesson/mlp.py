@@ -49,12 +49,16 @@ from celesson.grads import bce_with_logits_grad, cross_entropy_grad, sigmoid_gra
 from celesson.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from celesson.numerics import sigmoid, softmax
 
-__all__ = ["ACTIVATIONS", "LOSS_KINDS", "MLP", "OUTPUTS", "ForwardCache", "fit"]
+__all__ = [
+    "ACTIVATIONS", "INITS", "LOSS_KINDS", "MLP", "OUTPUTS", "ForwardCache", "fit", "layer_norm"
+]
 
 Array = NDArray[np.float64]
 
-#: Hidden-layer activations understood by :class:`MLP`.
-ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu")
+#: Hidden-layer activations understood by :class:`MLP` ("gelu" is the tanh form).
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "gelu")
+#: Weight initialisations understood by :class:`MLP`.
+INITS: tuple[str, ...] = ("normal", "uniform")
 #: Output activations understood by :class:`MLP`.
 OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
 #: Values of the ``kind`` argument of :meth:`MLP.loss` and :meth:`MLP.gradients`.
@@ -62,10 +66,16 @@ LOSS_KINDS: tuple[str, ...] = ("ce", "mse")
 
 
 class ForwardCache(NamedTuple):
-    """Everything the forward pass computed, as needed by backprop.
+    r"""Everything the forward pass computed, as needed by backprop.
 
     Attributes
     ----------
+    normalized : list of ndarray
+        With layer normalisation, ``normalized[l - 1]`` is the standardised
+        :math:`\hat z^l` of hidden layer ``l`` (empty without it).
+    scales : list of ndarray
+        With layer normalisation, the row scales
+        :math:`s^l = \sqrt{\operatorname{var} z^l + \epsilon}`, shape ``(N, 1)`` (empty without it).
     zs : list of ndarray
         ``zs[l - 1]`` is the weighted input :math:`z^l` of layer ``l = 1..L``,
         shape ``(N, n_l)``; ``zs[-1]`` are the logits.
@@ -77,6 +87,25 @@ class ForwardCache(NamedTuple):
 
     zs: list[Array]
     activations: list[Array]
+    normalized: Sequence[Array] = ()
+    scales: Sequence[Array] = ()
+
+
+_GELU_C = float(np.sqrt(2.0 / np.pi))
+_GELU_K = 0.044715
+
+
+def _gelu_gate(z: Array) -> tuple[Array, Array]:
+    r"""The gate of the tanh form of GELU and the argument of its sigmoid.
+
+    :math:`\tfrac12(1 + \tanh u) = \sigma(2u)` with :math:`u = c (z + k z^3)`, so
+    :math:`\mathrm{GELU}(z) = z\,\sigma(2u)`; the sigmoid is evaluated in the form that
+    never overflows, :math:`1/(1+e^{-|w|})` or :math:`e^{-|w|}/(1+e^{-|w|})` by the sign of w.
+    """
+    w = (2.0 * _GELU_C) * z * (1.0 + _GELU_K * z * z)
+    e = np.exp(-np.abs(w))
+    gate = np.where(w >= 0.0, 1.0, e) / (1.0 + e)
+    return gate, w
 
 
 def _activation(name: str, z: Array) -> Array:
@@ -84,6 +113,8 @@ def _activation(name: str, z: Array) -> Array:
         return sigmoid(z)
     if name == "tanh":
         return np.tanh(z)
+    if name == "gelu":
+        return z * _gelu_gate(z)[0]
     return np.maximum(z, 0.0)
 
 
@@ -92,7 +123,56 @@ def _activation_prime(name: str, z: Array) -> Array:
         return sigmoid_grad(z)
     if name == "tanh":
         return 1.0 - np.tanh(z) ** 2
+    if name == "gelu":
+        gate, _ = _gelu_gate(z)
+        # d/dz [z sigma(w)] = sigma(w) + z sigma(w) (1 - sigma(w)) w'(z), w' = 2c (1 + 3k z^2)
+        return gate * (1.0 + z * (1.0 - gate) * (2.0 * _GELU_C) * (1.0 + 3.0 * _GELU_K * z * z))
     return (z > 0.0).astype(np.float64)
+
+
+def layer_norm(z: Array, gain: Array, shift: Array, eps: float) -> tuple[Array, Array, Array]:
+    r"""Layer normalisation of each row: :math:`h = \gamma \odot (z - \mu)/s + \beta`.
+
+    With :math:`\mu = \frac1n\sum_j z_j` and :math:`s = \sqrt{\frac1n\sum_j (z_j-\mu)^2 + \epsilon}`
+    (the biased variance, as in PyTorch's ``LayerNorm``).
+
+    Parameters
+    ----------
+    z : ndarray of shape (N, n)
+    gain, shift : ndarray of shape (n,)
+        :math:`\gamma` and :math:`\beta`.
+    eps : float
+        :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    h, zhat, s : the output ``(N, n)``, the standardised rows :math:`\hat z = (z-\mu)/s`
+        and the scales :math:`s` of shape ``(N, 1)``.
+
+    References
+    ----------
+    Ba, Kiros and Hinton, "Layer Normalization", arXiv:1607.06450 (2016) :cite:`ba2016layernorm`.
+    """
+    u = z - np.mean(z, axis=1, keepdims=True)
+    s = np.sqrt(np.mean(u * u, axis=1, keepdims=True) + eps)
+    zhat = u / s
+    return gain * zhat + shift, zhat, s
+
+
+def _layer_norm_backward(dh: Array, zhat: Array, s: Array, gain: Array) -> Array:
+    # d zhat = dh * gain;  dz = (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat)) / s
+    dzhat = dh * gain
+    return (
+        dzhat
+        - np.mean(dzhat, axis=1, keepdims=True)
+        - zhat * np.mean(dzhat * zhat, axis=1, keepdims=True)
+    ) / s
+
+
+def _layer_norm_tangent(dz: Array, zhat: Array, s: Array) -> Array:
+    # forward mode: d zhat = (du - zhat * mean(zhat * du)) / s with du = dz - mean(dz)
+    du = dz - np.mean(dz, axis=1, keepdims=True)
+    return (du - zhat * np.mean(zhat * du, axis=1, keepdims=True)) / s
 
 
 def _check_choice(value: object, allowed: tuple[str, ...], argument: str) -> str:
@@ -109,8 +189,10 @@ class MLP:
     sizes : sequence of int
         Layer widths ``(n_0, n_1, ..., n_L)``: ``n_0`` inputs, ``n_L = K``
         outputs, at least two entries, all positive.
-    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
-        Hidden-layer activation :math:`f`.
+    activation : {"sigmoid", "tanh", "relu", "gelu"}, default "sigmoid"
+        Hidden-layer activation :math:`f`. ``"gelu"`` is the tanh form
+        :math:`\tfrac12 z\,(1 + \tanh(\sqrt{2/\pi}\,(z + 0.044715 z^3)))`
+        (PyTorch's ``GELU(approximate="tanh")``).
     output : {"softmax", "sigmoid", "identity"}, default "softmax"
         Output activation :math:`g` applied to the logits :math:`z^L`.
     seed : int, default 0
@@ -118,14 +200,29 @@ class MLP:
     init_scale : float, default 1.0
         Weights start as :math:`W^l_{jk} \sim \mathcal N(0, s^2 / n_{l-1})` with
         :math:`s` = ``init_scale`` (so ``1.0`` keeps the variance of the weighted
-        input near that of one input); biases start at zero.
-
+        input near that of one input); biases start at zero. Ignored with
+        ``init="uniform"``.
+    init : {"normal", "uniform"}, default "normal"
+        ``"uniform"``: weights and biases of layer ``l`` drawn from
+        :math:`\mathcal U(-1/\sqrt{n_{l-1}}, 1/\sqrt{n_{l-1}})`, the default of
+        PyTorch's ``nn.Linear`` (same distribution, numpy's random stream).
+    layer_norm : bool, default False
+        Normalise every hidden weighted input before the activation,
+        :math:`a^l = f(\gamma^l \odot \hat z^l + \beta^l)` with :math:`\hat z^l` the
+        row-standardised :math:`z^l` (see :func:`layer_norm`); the gains start at 1
+        and the shifts at 0.
+    ln_eps : float, default 1e-5
+        :math:`\epsilon` of the layer normalisation (PyTorch's default).
     Attributes
     ----------
     weights : list of ndarray
         ``weights[l - 1]`` is :math:`W^l`, shape ``(n_l, n_{l-1})``.
     biases : list of ndarray
         ``biases[l - 1]`` is :math:`b^l`, shape ``(n_l,)``.
+    gains, shifts : list of ndarray
+        With ``layer_norm``, :math:`\gamma^l` and :math:`\beta^l` of the hidden
+        layers ``l = 1..L-1`` (empty lists without it). In :attr:`params` they follow
+        the bias of their layer: ``W1, b1, gamma1, beta1, W2, ...``.
 
     Examples
     --------
@@ -143,6 +240,10 @@ class MLP:
         output: str = "softmax",
         seed: int = 0,
         init_scale: float = 1.0,
+        *,
+        init: str = "normal",
+        layer_norm: bool = False,
+        ln_eps: float = 1e-5,
     ) -> None:
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
             raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
@@ -157,12 +258,30 @@ class MLP:
         self.sizes: tuple[int, ...] = tuple(int(n) for n in sizes)
         self.activation = _check_choice(activation, ACTIVATIONS, "activation")
         self.output = _check_choice(output, OUTPUTS, "output")
+        self.init = _check_choice(init, INITS, "init")
+        if not isinstance(layer_norm, bool):
+            raise TypeError(f"layer_norm must be a bool, got {layer_norm!r}")
+        eps = float(ln_eps)
+        if not (np.isfinite(eps) and eps > 0.0):
+            raise ValueError(f"ln_eps must be a finite number > 0, got {ln_eps!r}")
+        self.layer_norm = layer_norm
+        self.ln_eps = eps
         rng = np.random.default_rng(seed)
-        self.weights: list[Array] = [
-            scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in))
-            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)
-        ]
-        self.biases: list[Array] = [np.zeros(n_out) for n_out in self.sizes[1:]]
+        shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        if self.init == "normal":
+            self.weights: list[Array] = [
+                scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in)) for n_in, n_out in shapes
+            ]
+            self.biases: list[Array] = [np.zeros(n_out) for n_out in self.sizes[1:]]
+        else:
+            self.weights, self.biases = [], []
+            for n_in, n_out in shapes:
+                bound = 1.0 / np.sqrt(n_in)
+                self.weights.append(rng.uniform(-bound, bound, (n_out, n_in)))
+                self.biases.append(rng.uniform(-bound, bound, n_out))
+        hidden = self.sizes[1:-1] if layer_norm else ()
+        self.gains: list[Array] = [np.ones(n) for n in hidden]
+        self.shifts: list[Array] = [np.zeros(n) for n in hidden]
 
     # -- parameters ---------------------------------------------------------------
     @property
@@ -182,9 +301,15 @@ class MLP:
         Updating an entry in place (``p += step``) updates the network.
         """
         out: list[Array] = []
-        for w, b in zip(self.weights, self.biases, strict=True):
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             out += [w, b]
+            if self.layer_norm and layer < self.num_layers - 1:
+                out += [self.gains[layer], self.shifts[layer]]
         return out
+
+    def _index(self, layer: int) -> int:
+        """Position of ``W^layer`` in :attr:`params` (``b``, ``gamma``, ``beta`` follow)."""
+        return (4 if self.layer_norm else 2) * (layer - 1)
 
     @property
     def num_params(self) -> int:
@@ -231,8 +356,13 @@ class MLP:
         clone.sizes = self.sizes
         clone.activation = self.activation
         clone.output = self.output
+        clone.init = self.init
+        clone.layer_norm = self.layer_norm
+        clone.ln_eps = self.ln_eps
         clone.weights = [w.copy() for w in self.weights]
         clone.biases = [b.copy() for b in self.biases]
+        clone.gains = [g.copy() for g in self.gains]
+        clone.shifts = [b.copy() for b in self.shifts]
         return clone
 
     def _structured(self, direction: ArrayLike | Sequence[ArrayLike], argument: str) -> list[Array]:
@@ -290,18 +420,35 @@ class MLP:
         ForwardCache
             ``zs`` (``z^1..z^L``) and ``activations`` (``a^0 = X, a^1, ..., a^L``).
         """
-        a = self._check_X(X)
+        return self._forward_cache(self._check_X(X))
+
+    def _forward_cache(self, a: Array) -> ForwardCache:
         zs: list[Array] = []
         activations: list[Array] = [a]
+        normalized: list[Array] = []
+        scales: list[Array] = []
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
             z = a @ w.T + b
             zs.append(z)
             if layer < self.num_layers:
-                a = _activation(self.activation, z)
+                if self.layer_norm:
+                    h, zhat, s = layer_norm(z, self.gains[layer - 1], self.shifts[layer - 1],
+                                            self.ln_eps)
+                    normalized.append(zhat)
+                    scales.append(s)
+                else:
+                    h = z
+                a = _activation(self.activation, h)
             else:
                 a = self.output_activation(z)
             activations.append(a)
-        return ForwardCache(zs, activations)
+        return ForwardCache(zs, activations, normalized, scales)
+
+    def _pre_activation(self, cache: ForwardCache, layer: int) -> Array:
+        """Input of the activation of hidden layer ``layer``: ``z`` or ``gamma zhat + beta``."""
+        if not self.layer_norm:
+            return cache.zs[layer - 1]
+        return self.gains[layer - 1] * cache.normalized[layer - 1] + self.shifts[layer - 1]
 
     def forward(self, X: ArrayLike) -> Array:
         """Logits :math:`z^L` (before the output activation), shape ``(N, K)``."""
@@ -438,18 +585,30 @@ class MLP:
             ``[dC/dW1, dC/db1, dC/dW2, ...]``, same shapes and order as :attr:`params`.
         """
         cache, Y = self._prepare(X, y, kind)
-        n = Y.shape[0]
-        delta = self.output_delta(cache, Y, kind)  # BP1
-        grads: list[Array] = [np.empty(0)] * (2 * self.num_layers)
+        return self._backward(cache, self.output_delta(cache, Y, kind))  # BP1
+
+    def _backward(self, cache: ForwardCache, delta: Array) -> list[Array]:
+        """BP2-BP4 from the output error ``delta`` (with layer norm between z and f)."""
+        n = delta.shape[0]
+        grads: list[Array] = [np.empty(0)] * len(self.params)
         for layer in range(self.num_layers, 0, -1):
+            i = self._index(layer)
             a_prev = cache.activations[layer - 1]
-            grads[2 * layer - 2] = delta.T @ a_prev / n  # BP4
-            grads[2 * layer - 1] = delta.sum(axis=0) / n  # BP3
-            if layer > 1:  # BP2
-                z_prev = cache.zs[layer - 2]
-                delta = (delta @ self.weights[layer - 1]) * _activation_prime(
-                    self.activation, z_prev
+            grads[i] = delta.T @ a_prev / n  # BP4
+            grads[i + 1] = delta.sum(axis=0) / n  # BP3
+            if layer > 1:  # BP2, through f and (if present) the layer norm of layer - 1
+                below = layer - 1
+                dh = (delta @ self.weights[layer - 1]) * _activation_prime(
+                    self.activation, self._pre_activation(cache, below)
                 )
+                if self.layer_norm:
+                    zhat, s = cache.normalized[below - 1], cache.scales[below - 1]
+                    j = self._index(below)
+                    grads[j + 2] = np.sum(dh * zhat, axis=0) / n  # d gamma
+                    grads[j + 3] = dh.sum(axis=0) / n  # d beta
+                    delta = _layer_norm_backward(dh, zhat, s, self.gains[below - 1])
+                else:
+                    delta = dh
         return grads
 
     def flat_gradient(self, X: ArrayLike, y: ArrayLike, kind: str = "ce") -> Array:
@@ -469,7 +628,13 @@ class MLP:
         .. math::
 
             \dot z^l = \dot a^{l-1} (W^l)^\top + a^{l-1} (\dot W^l)^\top + \dot b^l,\qquad
-            \dot a^l = f'(z^l) \odot \dot z^l,\qquad \dot a^0 = 0 .
+            \dot a^l = f'(z^l) \odot \dot z^l,\qquad \dot a^0 = 0 ;
+
+        with layer normalisation :math:`h^l = \gamma \odot \hat z^l + \beta` sits
+        between :math:`z^l` and :math:`f`, and
+        :math:`\dot h^l = \dot\gamma \odot \hat z^l + \gamma \odot (\dot u - \hat z^l\,
+        \overline{\hat z^l \dot u}) / s^l + \dot\beta` with :math:`\dot u = \dot z^l -
+        \overline{\dot z^l}` (bars: means over the row).
 
         Parameters
         ----------
@@ -482,23 +647,34 @@ class MLP:
         """
         dirs = self._structured(direction, "direction")
         a = self._check_X(X)
-        da = np.zeros_like(a)
+        return self._jvp(a, dirs)
+
+    def _jvp(self, a: Array, dirs: list[Array]) -> tuple[Array, Array]:
         z = a
-        dz = da
+        dz = np.zeros((a.shape[0], self.sizes[0]))
+        da = None  # the input does not move
         for layer in range(1, self.num_layers + 1):
+            i = self._index(layer)
             w, b = self.weights[layer - 1], self.biases[layer - 1]
-            dw, db = dirs[2 * layer - 2], dirs[2 * layer - 1]
+            dw, db = dirs[i], dirs[i + 1]
             z = a @ w.T + b
-            dz = da @ w.T + a @ dw.T + db
+            dz = a @ dw.T + db if da is None else da @ w.T + a @ dw.T + db
             if layer < self.num_layers:
-                a = _activation(self.activation, z)
-                da = _activation_prime(self.activation, z) * dz
+                if self.layer_norm:
+                    gain, shift = self.gains[layer - 1], self.shifts[layer - 1]
+                    h, zhat, s = layer_norm(z, gain, shift, self.ln_eps)
+                    dh = dirs[i + 2] * zhat + gain * _layer_norm_tangent(dz, zhat, s) + dirs[i + 3]
+                else:
+                    h, dh = z, dz
+                a = _activation(self.activation, h)
+                da = _activation_prime(self.activation, h) * dh
         return z, dz
 
     def __repr__(self) -> str:
+        extra = ", layer_norm=True" if self.layer_norm else ""
         return (
             f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
-            f"output={self.output!r})"
+            f"output={self.output!r}{extra})"
         )
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Adam", "GradientDescent", "Optimizer"]
+__all__ = ["Adam", "GradientDescent", "Optimizer", "clip_grad_norm"]
 
 Array = NDArray[np.float64]
 
@@ -183,3 +183,38 @@ class Adam(Optimizer):
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+
+def clip_grad_norm(grads: Sequence[Array], max_norm: float) -> tuple[list[Array], float]:
+    r"""Rescale gradients to total norm at most ``max_norm``, as PyTorch's ``clip_grad_norm_``.
+
+    :math:`g \mapsto g\,\min\bigl(1, c / (\lVert g\rVert_2 + 10^{-6})\bigr)` with
+    :math:`c` = ``max_norm`` and the norm taken over every entry of every array.
+
+    Parameters
+    ----------
+    grads : sequence of ndarray
+    max_norm : float
+        :math:`c > 0`.
+
+    Returns
+    -------
+    clipped : list of ndarray
+        New arrays (the inputs are not changed).
+    norm : float
+        :math:`\lVert g\rVert_2` before clipping.
+
+    References
+    ----------
+    Pascanu, Mikolov and Bengio, "On the difficulty of training recurrent neural
+    networks", ICML 2013 :cite:`pascanu2013difficulty`.
+    """
+    c = _check_positive(max_norm, "max_norm")
+    gs = [np.asarray(g, dtype=np.float64) for g in grads]
+    if not gs:
+        raise ValueError("grads must not be empty")
+    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in gs)))
+    if not np.isfinite(norm):
+        raise ValueError("grads must be finite")
+    coef = min(1.0, c / (norm + 1e-6))
+    return [g * coef for g in gs], norm

@@ -407,3 +407,109 @@ def test_line_scan_leaves_the_model_alone():
     assert hot[1] == pytest.approx(float(cross_entropy(moved.forward(X) / 0.5, y)), rel=1e-14)
     assert hot[1] != pytest.approx(losses[2], rel=1e-3)
     np.testing.assert_array_equal(hot_acc, accs[[0, 2]])
+
+
+# -- learning-rate spikes ----------------------------------------------------------------
+def _spike_data(seed=0, n=40, d=5, k=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, k, n)
+    return X[:30], y[:30], X[30:], y[30:]
+
+
+def test_spike_lr_held_and_single_step():
+    from celesson.ghosts import spike_lr
+
+    held = [spike_lr(t, 1e-3, 1000.0, 3, hold=True) for t in range(6)]
+    once = [spike_lr(t, 1e-3, 1000.0, 3, hold=False) for t in range(6)]
+    assert held == [1e-3] * 3 + [1.0] * 3
+    assert once == [1e-3] * 3 + [1.0] + [1e-3] * 2
+    with pytest.raises(ValueError, match="factor"):
+        spike_lr(0, 1e-3, 0.0, 3, hold=True)
+    with pytest.raises(TypeError, match="hold"):
+        spike_lr(0, 1e-3, 2.0, 3, hold=1)
+
+
+def test_spike_run_adam_and_clip_match_a_hand_written_loop():
+    """The runner's plain and clipped Adam equal MLP.gradients + Adam.step written out."""
+    from celesson.ghosts import SpikeRun, spike_lr
+    from celesson.optim import clip_grad_norm
+
+    X, y, Xt, yt = _spike_data()
+    for rule in ("adam", "clip"):
+        net = MLP([5, 7, 3], activation="gelu", layer_norm=True, init="uniform", seed=1)
+        ref = net.copy()
+        run = SpikeRun(net, X, y, Xt, yt, rule=rule, clip_norm=0.05)
+        run.run(8, 0.01, 30.0, 4, hold=False)
+        opt = Adam(lr=1.0)
+        for t in range(8):
+            grads = ref.gradients(X, y)
+            if rule == "clip":
+                grads, _ = clip_grad_norm(grads, 0.05)
+            lr = spike_lr(t, 0.01, 30.0, 4, hold=False)
+            for p, u in zip(ref.params, opt.propose(ref.params, grads), strict=True):
+                p += lr * u
+        assert np.allclose(net.flat_params(), ref.flat_params(), rtol=1e-12, atol=1e-14)
+        assert run.log["lr"][4] == pytest.approx(0.3) and run.log["scale"] == [1.0] * 8
+        assert run.log["accuracy"][-1] == ref.accuracy(Xt, yt)
+    # clipping at 0.05 does change the trajectory (the gradients here are larger)
+    plain = MLP([5, 7, 3], activation="gelu", layer_norm=True, init="uniform", seed=1)
+    SpikeRun(plain, X, y, Xt, yt, rule="adam").run(8, 0.01, 30.0, 4, hold=False)
+    assert not np.allclose(plain.flat_params(), net.flat_params())
+
+
+def test_spike_run_controller_caps_tau_at_the_radius():
+    """Along Adam's step: tau <= rho_a, with rho_a recomputed from the package's JVP helpers."""
+    from celesson.ghosts import SpikeRun
+
+    X, y, Xt, yt = _spike_data(1)
+    net = MLP([5, 8, 3], activation="relu", init="uniform", seed=2)
+    run = SpikeRun(net, X, y, Xt, yt, rule="controller", batch_size=10, batch_seed=3)
+    before = net.copy()
+    run.run(1, 0.5, 1.0, 0, hold=True)  # a large rate: the controller must act
+    step = net.flat_params() - before.flat_params()
+    rho = gh.rho_dataset(gh.directional_derivatives(before, X, step))
+    assert run.log["scale"][0] < 1.0
+    assert np.linalg.norm(step) == pytest.approx(rho, rel=1e-12)
+    assert run.log["rho"][0] == pytest.approx(rho, rel=1e-12)
+    run.run(30, 0.5, 10.0, 10, hold=True)
+    tau, rho_log = np.array(run.log["tau"]), np.array(run.log["rho"])
+    assert np.all(tau <= rho_log * (1 + 1e-12))
+    # a wrong controller (no cap) lets tau exceed the radius on the same data
+    free = SpikeRun(before.copy(), X, y, Xt, yt, rule="adam", batch_size=10, batch_seed=3,
+                    measure_rho=True).run(30, 0.5, 10.0, 10, hold=True)
+    assert np.any(np.array(free.log["tau"]) > np.array(free.log["rho"]))
+
+
+def test_spike_run_gradient_controller_follows_the_papers_rule():
+    """controller="gradient": scale = min(1, rho_a(-g) / (lr ||g||))."""
+    from celesson.ghosts import SpikeRun
+
+    X, y, Xt, yt = _spike_data(2)
+    net = MLP([5, 6, 6, 3], activation="gelu", layer_norm=True, init="uniform", seed=4)
+    before = net.copy()
+    run = SpikeRun(net, X, y, Xt, yt, rule="controller", controller="gradient")
+    run.run(1, 50.0, 1.0, 0, hold=True)
+    g = before.flat_gradient(X, y)
+    rho = gh.rho_dataset(gh.directional_derivatives(before, X, -g))
+    assert run.log["rho"][0] == pytest.approx(rho, rel=1e-12)
+    expected = min(1.0, rho / (50.0 * np.linalg.norm(g)))
+    assert run.log["scale"][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_spike_run_minibatches_are_epoch_permutations_and_fork_is_independent():
+    from celesson.ghosts import SpikeRun
+
+    X, y, Xt, yt = _spike_data(3)
+    run = SpikeRun(MLP([5, 4, 3], seed=0), X, y, Xt, yt, rule="adam", batch_size=7, batch_seed=5)
+    seen = np.concatenate([run._batch() for _ in range(5)])  # 30 rows: 4 full batches + 2
+    assert sorted(seen[:30].tolist()) == list(range(30))
+    run.run(3, 0.01, 2.0, 1, hold=True)
+    twin = run.fork()
+    twin.run(6, 0.01, 2.0, 1, hold=True)
+    assert run.t == 3 and len(run.log["loss"]) == 3 and twin.t == 6
+    run.run(6, 0.01, 2.0, 1, hold=True)
+    assert np.array_equal(run.model.flat_params(), twin.model.flat_params())
+    assert run.log["loss"] == twin.log["loss"]
+    with pytest.raises(ValueError, match="rule"):
+        SpikeRun(MLP([5, 4, 3]), X, y, Xt, yt, rule="sgd")

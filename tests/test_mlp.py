@@ -304,3 +304,135 @@ def test_gradient_descent_with_mlp_matches_manual_update():
     g = net.flat_gradient(X, y)
     GradientDescent(0.5).step(net.params, net.gradients(X, y))
     np.testing.assert_array_equal(net.flat_params(), before - 0.5 * g)
+
+
+# -- layer normalisation and GELU ------------------------------------------------------
+LN_CASES = [("gelu", [5, 6, 4, 3]), ("tanh", [4, 7, 3]), ("relu", [3, 5, 5, 2])]
+
+
+def _ln_net(activation, sizes, seed=3):
+    net = MLP(sizes, activation=activation, layer_norm=True, init="uniform", seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    for g in net.gains:  # move gains and shifts away from 1 and 0 so that they matter
+        g[...] = 1.0 + 0.4 * rng.standard_normal(g.shape)
+    for b in net.shifts:
+        b[...] = 0.3 * rng.standard_normal(b.shape)
+    return net
+
+
+def test_layer_norm_matches_a_direct_high_precision_evaluation():
+    """h = gamma (z - mean) / sqrt(var + eps) + beta, recomputed row by row in 40 digits."""
+    import mpmath
+
+    from celesson.mlp import layer_norm
+
+    rng = np.random.default_rng(11)
+    z = 3.0 * rng.standard_normal((4, 6)) + 2.0
+    gain, shift = rng.standard_normal(6), rng.standard_normal(6)
+    h, zhat, s = layer_norm(z, gain, shift, 1e-5)
+    with mpmath.workdps(40):
+        for i in range(4):
+            row = [mpmath.mpf(float(v)) for v in z[i]]
+            mu = sum(row) / 6
+            sd = mpmath.sqrt(sum((v - mu) ** 2 for v in row) / 6 + mpmath.mpf(1e-5))
+            assert abs(float(sd) - s[i, 0]) <= 4e-16 * float(sd)
+            for j in range(6):
+                g_j, b_j = mpmath.mpf(float(gain[j])), mpmath.mpf(float(shift[j]))
+                ref = float(g_j * (row[j] - mu) / sd + b_j)
+                assert abs(h[i, j] - ref) <= 1e-15 * (1 + abs(ref))
+    # each row of zhat has mean 0 and (biased) variance var / (var + eps)
+    assert np.allclose(zhat.mean(axis=1), 0.0, atol=1e-15)
+    var = z.var(axis=1)
+    assert np.allclose((zhat**2).mean(axis=1), var / (var + 1e-5), rtol=1e-14)
+
+
+def test_gelu_is_the_tanh_form_and_its_derivative():
+    """GELU(z) = z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2 against mpmath, and its slope."""
+    import mpmath
+
+    from celesson.mlp import _activation, _activation_prime
+
+    z = np.linspace(-12.0, 12.0, 481)
+    got, slope = _activation("gelu", z), _activation_prime("gelu", z)
+    with mpmath.workdps(250):  # 1 + tanh(u) cancels to ~1e-124 at z = -12
+        c = mpmath.sqrt(2 / mpmath.pi)
+
+        def gelu(t):
+            return t * (1 + mpmath.tanh(c * (t + mpmath.mpf("0.044715") * t**3))) / 2
+
+        for zi, gi, si in zip(z, got, slope, strict=True):
+            t = mpmath.mpf(float(zi))
+            ref = gelu(t)
+            w = 2 * c * (t + mpmath.mpf("0.044715") * t**3)
+            # w = 2c z (1 + k z^2) carries about three roundings (c and k are rounded
+            # constants); the sigmoid multiplies w's relative error by |w| (1 - sigma(w)),
+            # so the error is at most about 3 |w| + a few units of 2^-53 relative
+            bound = (3 * abs(float(w)) + 4) * 2**-52 * abs(float(ref))
+            assert abs(gi - float(ref)) <= bound + 1e-300, zi
+            assert abs(si - float(mpmath.diff(gelu, t))) <= 1e-14, zi
+    assert not np.allclose(got, np.maximum(z, 0.0))  # not a ReLU
+
+
+@pytest.mark.parametrize(("activation", "sizes"), LN_CASES)
+def test_layer_norm_backprop_matches_central_differences(activation, sizes):
+    net = _ln_net(activation, sizes)
+    X, y = _data(net, 9, seed=4)
+    grad = net.flat_gradient(X, y)
+    fd = central_difference(loss_of_flat(net, X, y, "ce"), net.flat_params())
+    assert np.max(np.abs(grad - fd)) <= 2e-8 * max(1.0, np.max(np.abs(fd)))
+    # gains and shifts do receive a gradient
+    g = net.gradients(X, y)
+    assert [p.shape for p in g] == [p.shape for p in net.params]
+    assert np.max(np.abs(g[2])) > 1e-3 and np.max(np.abs(g[3])) > 1e-3
+
+
+@pytest.mark.parametrize(("activation", "sizes"), LN_CASES)
+def test_layer_norm_jvp_matches_finite_differences_of_the_logits(activation, sizes):
+    net = _ln_net(activation, sizes, seed=5)
+    X, _ = _data(net, 8, seed=6)
+    v = np.random.default_rng(7).standard_normal(net.num_params)
+    z, dz = net.jvp(X, v)
+    assert np.array_equal(z, net.forward(X))
+    h = 1e-6
+    theta = net.flat_params()
+    plus, minus = net.copy(), net.copy()
+    plus.set_flat_params(theta + h * v)
+    minus.set_flat_params(theta - h * v)
+    fd = (plus.forward(X) - minus.forward(X)) / (2 * h)
+    assert np.max(np.abs(dz - fd)) <= 1e-7 * np.max(np.abs(dz))
+
+
+def test_layer_norm_makes_the_hidden_layer_scale_free():
+    """Scaling W1, b1 by c > 0 leaves the logits of a layer-normalised net (eps -> 0) alone."""
+    net = _ln_net("gelu", [5, 6, 4, 3])
+    net_small_eps = MLP([5, 6, 4, 3], activation="gelu", layer_norm=True, ln_eps=1e-12, seed=3)
+    X, _ = _data(net, 6, seed=8)
+    before = net_small_eps.forward(X)
+    net_small_eps.weights[0] *= 7.0
+    net_small_eps.biases[0] *= 7.0
+    assert np.allclose(net_small_eps.forward(X), before, rtol=1e-9, atol=1e-12)
+    # and a plain net is not scale free
+    plain = MLP([5, 6, 4, 3], activation="gelu", seed=3)
+    ref = plain.forward(X)
+    plain.weights[0] *= 7.0
+    assert not np.allclose(plain.forward(X), ref)
+
+
+def test_uniform_init_is_pytorch_linear_default_and_params_order():
+    net = MLP([64, 32, 10], init="uniform", layer_norm=True, seed=0)
+    for w, b, n_in in zip(net.weights, net.biases, (64, 32), strict=True):
+        bound = 1 / np.sqrt(n_in)
+        assert np.all(np.abs(w) <= bound) and np.all(np.abs(b) <= bound)
+        assert np.std(w) == pytest.approx(bound / np.sqrt(3), rel=0.1)  # U(-c, c) has sd c/sqrt(3)
+    assert [p.shape for p in net.params] == [(32, 64), (32,), (32,), (32,), (10, 32), (10,)]
+    assert np.array_equal(net.params[2], np.ones(32))
+    assert np.array_equal(net.params[3], np.zeros(32))
+    clone = net.copy()
+    clone.gains[0][0] = 5.0
+    assert net.gains[0][0] == 1.0 and clone.layer_norm and "layer_norm=True" in repr(clone)
+    with pytest.raises(ValueError, match="init"):
+        MLP([3, 2], init="kaiming")
+    with pytest.raises(TypeError, match="layer_norm"):
+        MLP([3, 2], layer_norm=1)
+    with pytest.raises(ValueError, match="ln_eps"):
+        MLP([3, 2], ln_eps=0.0)

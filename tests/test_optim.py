@@ -110,3 +110,25 @@ def test_bad_input():
         opt.step([np.zeros(3)], [np.ones(3)])
     with pytest.raises(TypeError, match="params"):
         GradientDescent(0.1).apply([np.zeros(2, dtype=np.int64)], [np.ones(2)])
+
+
+def test_clip_grad_norm_rescales_to_the_bound_like_pytorch():
+    """min(1, c / (||g|| + 1e-6)) over all arrays together; small gradients are untouched."""
+    from celesson.optim import clip_grad_norm
+
+    g = [np.array([3.0, 0.0]), np.array([[0.0], [4.0]])]  # total norm 5
+    clipped, norm = clip_grad_norm(g, 1.0)
+    assert norm == 5.0
+    coef = 1.0 / (5.0 + 1e-6)
+    assert np.allclose(clipped[0], [3 * coef, 0.0], rtol=1e-15)
+    assert np.allclose(clipped[1], [[0.0], [4 * coef]], rtol=1e-15)
+    assert g[0][0] == 3.0  # inputs untouched
+    small, _ = clip_grad_norm([np.array([0.3, 0.4])], 1.0)
+    assert np.array_equal(small[0], [0.3, 0.4])
+    # clipping each array separately would be wrong: the joint norm is what is bounded
+    total = np.sqrt(sum(np.sum(c * c) for c in clipped))
+    assert total == pytest.approx(5.0 * coef, rel=1e-15)
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm(g, 0.0)
+    with pytest.raises(ValueError, match="grads"):
+        clip_grad_norm([np.array([np.inf])], 1.0)
