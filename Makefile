@@ -13,12 +13,15 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help setup book lab test lint unit nbval exercises html-check browser release grade run-notebooks bench clean
+.PHONY: help setup book lab workspace self-grade test lint unit nbval exercises html-check browser release grade run-notebooks bench clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
 	@echo "make test      run every check (lint, unit tests, notebooks, exercises, book, browser)"
-	@echo "make lab       open the chapters in JupyterLab"
+	@echo "make workspace write your own copies of the chapters to workspace/ (never overwrites your work)"
+	@echo "make workspace RESET=01_cross_entropy   put one chapter's copies back (yours go to workspace/.backup/)"
+	@echo "make lab       open your workspace in JupyterLab (creates it if missing)"
+	@echo "make self-grade   grade your workspace with the hidden tests: workspace/self-grade.csv"
 	@echo "make release   write student copies of the exercises to release/"
 	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks"
 	@echo "make bench     accuracy and speed benchmark of the helpers"
@@ -39,13 +42,26 @@ vendor/.mathjax: $(STAMP) tools/fetch_assets.py
 	touch $@
 
 # -- reading ------------------------------------------------------------------
+# The build also writes the student copies (tools/release.py's pipeline) into
+# _build/html/notebooks/ and links them from every exercises page (tools/book_downloads.py).
 book: $(STAMP) vendor/.mathjax
 	$(BIN)/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
 	@echo
 	@echo "The book is ready: open $(CURDIR)/_build/html/index.html in a browser."
 
+# -- learning -----------------------------------------------------------------
+# Your own copies: student copies of the exercises and the lessons, in workspace/.
+WORKSPACE ?= workspace
+workspace: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python tools/workspace.py --dir "$(WORKSPACE)" $(if $(RESET),--reset "$(RESET)")
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+	@test -d "$(WORKSPACE)" || PYTHONPATH=$(CURDIR) $(BIN)/python tools/workspace.py --dir "$(WORKSPACE)"
+	PYTHONPATH=$(CURDIR) $(BIN)/jupyter lab "$(WORKSPACE)" $(LAB_ARGS)
+
+# grade your workspace with the hidden tests (the instructor's grading, run locally)
+self-grade: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python tools/self_grade.py --dir "$(WORKSPACE)" $(if $(CHAPTER),--chapter "$(CHAPTER)")
 
 # -- checking -----------------------------------------------------------------
 test: lint unit nbval book exercises html-check browser

@@ -24,7 +24,6 @@ from __future__ import annotations
 import multiprocessing
 import re
 import sys
-import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,20 +39,20 @@ from _nbgrader_common import (  # noqa: E402
     BEGIN_SOLUTION,
     END_SOLUTION,
     exercise_notebooks,
+    fill_stubs,
     grade_id,
     is_graded,
     is_solution,
     read,
     regions,
     restore_locked_cells,
+    solution_texts,
 )
 
 MASTERS = exercise_notebooks(ROOT)
 CHAPTERS = [m.parent.name for m in MASTERS]
 CATALOGUE = "mistakes.yml"
 TIMEOUT_S = 60
-STUB = re.compile(r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n(?P=indent)raise NotImplementedError\(\)$",
-                  re.MULTILINE)
 _EXERCISE = re.compile(r"(?:^|_)(ex\d+)(?:_|$)")
 KEYS = {"cell", "mistake", "code", "hint", "region"}
 
@@ -77,20 +76,6 @@ def _solution_cells(master: nbformat.NotebookNode) -> dict[str, nbformat.Noteboo
     return {grade_id(c): c for c in master.cells if is_solution(c) and grade_id(c)}
 
 
-def _fill(student_source: str, answers: list[str]) -> str:
-    """Type ``answers`` into the stubs of a student cell, one per stub, indented like it."""
-    stubs = list(STUB.finditer(student_source))
-    assert len(stubs) == len(answers), "one answer per solution region"
-    out, last = [], 0
-    for stub, answer in zip(stubs, answers, strict=True):
-        indent = stub.group("indent")
-        body = textwrap.indent(textwrap.dedent(answer).rstrip("\n"), indent,
-                               predicate=lambda line: line.strip() != "")
-        out += [student_source[last:stub.start()], body]
-        last = stub.end()
-    return "".join(out + [student_source[last:]])
-
-
 def rounds(chapter: str) -> list[dict[tuple[str, int], dict[str, Any]]]:
     """The runs of a chapter: run r holds mistake r of every exercise that has one."""
     by_exercise: dict[str, list[dict[str, Any]]] = {}
@@ -112,11 +97,9 @@ def notebook_with(chapter: str, mistakes: dict[tuple[str, int], dict[str, Any]],
         gid = grade_id(cell)
         if gid not in solutions:
             continue
-        reference = ["\n".join(lines) for lines in
-                     regions(solutions[gid].source, BEGIN_SOLUTION, END_SOLUTION)]
         answers = [mistakes[gid, i + 1]["code"] if (gid, i + 1) in mistakes else text
-                   for i, text in enumerate(reference)]
-        cell.source = _fill(cell.source, answers)
+                   for i, text in enumerate(solution_texts(solutions[gid]))]
+        cell.source = fill_stubs(cell.source, answers)
     return nb
 
 
@@ -210,8 +193,8 @@ def test_mistake_loses_points_and_the_message_names_it(
     assert failed, f"{entry['mistake']!r} passes every test of {exercise}: it loses no points"
     message = failed[0]["error"]
     assert entry["hint"] in message, (
-        f"{entry['mistake']!r}: the first failing test ({failed[0]['gid']}) says {message[:400]!r}, "
-        f"which does not contain the hint {entry['hint']!r}"
+        f"{entry['mistake']!r}: the first failing test ({failed[0]['gid']}) says "
+        f"{message[:400]!r}, which does not contain the hint {entry['hint']!r}"
     )
 
 

@@ -70,7 +70,8 @@ class Result:
         elif self.state == "not attempted":
             what = "not attempted (the answer cell still raises NotImplementedError)"
         elif self.state == "unfinished":
-            what = f"unfinished: an answer cell still raises NotImplementedError; failed {', '.join(self.failed)}"
+            what = ("unfinished: an answer cell still raises NotImplementedError; "
+                    f"failed {', '.join(self.failed)}")
         else:
             what = f"failed {', '.join(self.failed)}"
         return f"{self.chapter:<24} {self.exercise:<5} {score:>7}  {what}"
