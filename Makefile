@@ -57,7 +57,7 @@ workspace: $(STAMP)
 
 lab: $(STAMP)
 	@test -d "$(WORKSPACE)" || PYTHONPATH=$(CURDIR) $(BIN)/python tools/workspace.py --dir "$(WORKSPACE)"
-	PYTHONPATH=$(CURDIR) $(BIN)/jupyter lab "$(WORKSPACE)" $(LAB_ARGS)
+	PYTHONPATH=$(CURDIR) $(BIN)/jupyter lab "$(WORKSPACE)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # grade your workspace with the hidden tests (the instructor's grading, run locally)
 self-grade: $(STAMP)
