@@ -373,6 +373,7 @@ def test_lesson1_widget_and_quiz_in_jupyterlab(lab: dict[str, Any]) -> None:
         nb.close()
 
 
+@pytest.mark.slow  # about two minutes on 2 cores: the lessons' own computing, in JupyterLab
 def test_every_lesson_runs_in_jupyterlab(lab: dict[str, Any]) -> None:
     """Run All Cells in every lesson (two at a time), save, and read the files back."""
     lessons = sorted(p.parent.name for p in lab["workspace"].glob(f"*/{LESSON_NAME}")
