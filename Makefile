@@ -28,13 +28,16 @@ BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" 
 # pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
 OTHER_PYTHON ?= 3.13
 
-.PHONY: help setup book pdf lab test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
+.PHONY: help setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
 	@echo "make test      run every check (lint, unit tests, notebooks, exercises, book, browser)"
 	@echo "make pdf       the book as one PDF, _build/html/course.pdf (linked from the front page)"
-	@echo "make lab       open the chapters in JupyterLab"
+	@echo "make workspace write your own copies of the chapters to workspace/ (never overwrites your work)"
+	@echo "make workspace RESET=01_cross_entropy   put one chapter's copies back (yours go to workspace/.backup/)"
+	@echo "make lab       open your workspace in JupyterLab (creates it if missing)"
+	@echo "make self-grade   grade your workspace with the hidden tests: workspace/self-grade.csv"
 	@echo "make release   write student copies of the exercises to release/"
 	@echo "make grade SUBMISSIONS=dir   autograde submitted notebooks into grading/ (nbgrader)"
 	@echo "make bench     accuracy and speed benchmark of the helpers"
@@ -58,6 +61,8 @@ vendor/.mathjax: $(STAMP) tools/fetch_assets.py
 	touch $@
 
 # -- reading ------------------------------------------------------------------
+# The build also writes the student copies (tools/release.py's pipeline) into
+# _build/html/notebooks/ and links them from every exercises page (tools/book_downloads.py).
 book: $(STAMP) vendor/.mathjax
 	$(BIN)/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
 	@echo
@@ -67,8 +72,19 @@ book: $(STAMP) vendor/.mathjax
 pdf: book chromium
 	$(BIN)/python tools/make_pdf.py
 
+# -- learning -----------------------------------------------------------------
+# Your own copies: student copies of the exercises and the lessons, in workspace/.
+WORKSPACE ?= workspace
+workspace: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python tools/workspace.py --dir "$(WORKSPACE)" $(if $(RESET),--reset "$(RESET)")
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+	@test -d "$(WORKSPACE)" || PYTHONPATH=$(CURDIR) $(BIN)/python tools/workspace.py --dir "$(WORKSPACE)"
+	PYTHONPATH=$(CURDIR) $(BIN)/jupyter lab "$(WORKSPACE)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# grade your workspace with the hidden tests (the instructor's grading, run locally)
+self-grade: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python tools/self_grade.py --dir "$(WORKSPACE)" $(if $(CHAPTER),--chapter "$(CHAPTER)")
 
 # -- checking -----------------------------------------------------------------
 test: chromium lint unit nbval nbval-baseline book exercises html-check browser other-python

@@ -286,6 +286,12 @@ def _book_texts() -> dict[str, str]:
             texts[name] = _strings_of_notebook_text(path.read_text("utf-8"))
         elif path.suffix in {".txt", ".md", ".py", ".json", ".js"}:
             texts[name] = path.read_text("utf-8", errors="replace")
+        elif path.suffix == ".zip":  # the student notebooks offered for download
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    data = archive.read(member).decode("utf-8")
+                    is_nb = member.endswith(".ipynb")
+                    texts[f"{name}:{member}"] = _strings_of_notebook_text(data) if is_nb else data
     return texts
 
 
@@ -298,6 +304,45 @@ def test_hidden_tests_are_not_in_the_book() -> None:
             assert BEGIN_HIDDEN not in text, f"a hidden-test marker in _build/html/{name}"
             leaked = [line for line in secrets if line in text]
             assert not leaked, f"hidden-test lines of {chapter} in _build/html/{name}: {leaked}"
+
+
+DOWNLOADS = BOOK_HTML / "notebooks"
+
+
+@pytest.mark.skipif(not BOOK_HTML.is_dir(), reason="the book is not built (_build/html)")
+def test_book_downloads_are_student_copies_without_solutions() -> None:
+    """_build/html/notebooks/ (made by `make book`) holds exactly the release, zip included."""
+    assert (DOWNLOADS / release_tool.ZIP_NAME).is_file(), "make book writes the notebooks' zip"
+    texts = {name: text for name, text in _book_texts().items() if name.startswith("notebooks/")}
+    for chapter in CHAPTERS:
+        assert f"notebooks/{chapter}/{EXERCISES_NAME}" in texts
+        member = f"{release_tool.ZIP_FOLDER}/{chapter}/{EXERCISES_NAME}"
+        assert f"notebooks/{release_tool.ZIP_NAME}:{member}" in texts
+        solutions = _secret_lines(chapter, BEGIN_SOLUTION, END_SOLUTION)
+        for name, text in texts.items():
+            assert BEGIN_SOLUTION not in text, f"a solution marker in _build/html/{name}"
+            leaked = [line for line in solutions if line in text]
+            assert not leaked, f"solution lines of {chapter} in _build/html/{name}: {leaked}"
+        student = read(DOWNLOADS / chapter / EXERCISES_NAME)
+        assert all("raise NotImplementedError()" in c.source for c in student.cells
+                   if is_solution(c))
+
+
+@pytest.mark.skipif(not BOOK_HTML.is_dir(), reason="the book is not built (_build/html)")
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_exercises_page_links_its_notebook(chapter: str) -> None:
+    page = BOOK_HTML / "chapters" / chapter / "exercises.html"
+    if not page.exists():
+        pytest.skip(f"{chapter}'s exercises are not in the book")
+    text = page.read_text("utf-8")
+    href = f"../../notebooks/{chapter}/{EXERCISES_NAME}"
+    link = re.search(r'<p class="download-notebook"><a [^>]*href="([^"]+)"[^>]*>([^<]+)</a>', text)
+    assert link, "no download link on the exercises page"
+    assert link.group(1) == href and "Download this notebook" in link.group(2)
+    assert (page.parent / href).resolve() == (DOWNLOADS / chapter / EXERCISES_NAME).resolve()
+    assert (DOWNLOADS / chapter / EXERCISES_NAME).is_file()
+    intro = (BOOK_HTML / "intro.html").read_text("utf-8")
+    assert f'href="notebooks/{release_tool.ZIP_NAME}"' in intro, "the front page links the zip"
 
 
 def test_release_is_deterministic(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -262,3 +263,37 @@ def course_config(workdir: Path | None = None, root: Path = ROOT) -> Any:
             setattr(config.CourseDirectory, f"{step}_directory", str(work / step))
         config.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}?timeout=60"
     return config
+
+
+#: The stub nbgrader leaves in place of a solution region of a student copy.
+STUB_PATTERN = re.compile(
+    r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n(?P=indent)raise NotImplementedError\(\)$", re.MULTILINE
+)
+
+
+def fill_stubs(source: str, answers: list[str | None]) -> str:
+    """Type ``answers`` into the stubs of a student copy's cell, as a learner would.
+
+    The i-th answer replaces the i-th ``# YOUR CODE HERE`` / ``raise NotImplementedError()``
+    pair, indented like it; ``None`` leaves that stub in place.
+    """
+    import textwrap
+
+    stubs = list(STUB_PATTERN.finditer(source))
+    if len(stubs) != len(answers):
+        raise ValueError(f"{len(stubs)} stubs in the cell, {len(answers)} answers given")
+    out, last = [], 0
+    for stub, answer in zip(stubs, answers, strict=True):
+        if answer is None:
+            continue
+        indent = stub.group("indent")
+        body = textwrap.indent(textwrap.dedent(answer).rstrip("\n"), indent,
+                               predicate=lambda line: line.strip() != "")
+        out += [source[last:stub.start()], body]
+        last = stub.end()
+    return "".join([*out, source[last:]])
+
+
+def solution_texts(master_cell: NotebookNode) -> list[str]:
+    """The reference answer of each solution region of a master's cell."""
+    return ["\n".join(lines) for lines in regions(master_cell.source, BEGIN_SOLUTION, END_SOLUTION)]

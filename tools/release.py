@@ -68,12 +68,15 @@ def _stable_ids(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
+def notebook_text(nb: NotebookNode) -> str:
+    """The text of a notebook as the release writes it (the same bytes every time)."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def _write(nb: NotebookNode, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = nbformat.writes(nb, version=4)
-    if not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(notebook_text(nb), encoding="utf-8")
 
 
 def student_copy(master: Path) -> NotebookNode:
