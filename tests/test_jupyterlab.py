@@ -1,8 +1,8 @@
 """The learner's workspace used in JupyterLab itself, in a real browser (``-m browser``).
 
 A fresh workspace (``make workspace``) is served by ``jupyter lab`` on loopback, with
-its own settings and a random token, and Debian's chromium opens it headless through
-Playwright, as a learner would:
+its own settings and a random token, and a Chromium (found by tools/find_chromium.py)
+opens it headless through Playwright, as a learner would:
 
 - in chapter 1's exercises, a wrong answer typed into the answer cell makes the test cell
   under it fail with the hint of that mistake; a right answer makes it print
@@ -47,9 +47,9 @@ from _nbgrader_common import (  # noqa: E402
     exercise_notebooks,
     grade_id,
 )
+from find_chromium import HOW_TO_GET_ONE, find_chromium  # noqa: E402
 
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIRST = exercise_notebooks(ROOT)[0].parent.name
@@ -104,8 +104,9 @@ def _settings(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A fresh workspace served by ``jupyter lab`` on loopback; yields its URL and folders."""
-    if not CHROMIUM.is_file():
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium`")
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail(HOW_TO_GET_ONE)
     base = tmp_path_factory.mktemp("lab")
     # The workspace sits inside the checkout, two levels down, like workspace/<chapter>/
     # does (the appendix's lesson finds the course's benchmarks/ among its parents).
@@ -150,7 +151,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+            browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
                                                  args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             outside: list[str] = []
