@@ -6,7 +6,7 @@ Stable numerics (:mod:`celesson.numerics`), losses with PyTorch's conventions
 (:mod:`celesson.calibration`), SymPy checks (:mod:`celesson.symbolic`) and the house
 plotting style (:mod:`celesson.plotting`); on top of those, the models the chapters
 train (:mod:`celesson.linear`, :mod:`celesson.mlp`, :mod:`celesson.neuron`,
-:mod:`celesson.optim`), the step-size radius of chapter 6 (:mod:`celesson.ghosts`),
+:mod:`celesson.optim`), the step-size radius of chapter 8 (:mod:`celesson.ghosts`),
 small data sets (:mod:`celesson.data`) and kernel-free widgets (:mod:`celesson.widgets`);
 the chunked cross-entropy of a linear output layer (:mod:`celesson.fused`) and
 emulated half-precision formats (:mod:`celesson.halfprec`).

@@ -12,7 +12,7 @@ of float32, GELU in its tanh form, numpy's random stream for the initialisation.
 Run from the repository root (it takes a few minutes); the chapter reads the JSON file
 it writes next to itself:
 
-    PYTHONPATH=$PWD python chapters/06_ghosts_of_softmax/spike_grid_mlp_ln.py
+    PYTHONPATH=$PWD python chapters/08_ghosts_of_softmax/spike_grid_mlp_ln.py
 """
 
 from __future__ import annotations
