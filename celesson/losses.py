@@ -278,8 +278,10 @@ def binary_cross_entropy_with_logits(
     with ``weight`` :math:`w` (any shape that broadcasts to ``z``, for instance one
     weight per element or per output) and ``pos_weight`` :math:`p` (the weight of the
     positive term, broadcast along the last axis: one per output, as PyTorch does).
-    It is evaluated as :math:`p\,y\max(-z,0) + (1-y)\max(z,0) + (p\,y + 1 - y)
-    \operatorname{log1p}(e^{-|z|})`, again a sum of non-negative terms.  The mean
+    It is evaluated as :math:`p\,\big(y\operatorname{softplus}(-z)\big) +
+    (1-y)\operatorname{softplus}(z)` with
+    :math:`\operatorname{softplus}(x) = \max(x,0) + \operatorname{log1p}(e^{-|x|})`,
+    again a sum of non-negative terms.  The mean
     is over all elements and does not divide by the weights (unlike
     :func:`cross_entropy` with ``weight``): it is PyTorch's.  A ``pos_weight`` of
     :math:`p` moves the minimiser in :math:`z` from :math:`\operatorname{logit}(y)`
@@ -345,12 +347,12 @@ def _bce_logits_options(
     if pw is None:
         loss = _bce_logits(np.broadcast_to(z, y.shape), y)
     else:
-        py = pw * y  # weight of softplus(-z)
-        ny = 1.0 - y  # weight of softplus(z)
+        tail = np.log1p(np.exp(-np.abs(z)))  # softplus(x) = max(x, 0) + log1p(e^-|x|)
         with np.errstate(over="ignore"):
-            loss = _weighted(py, np.maximum(-z, 0.0))  # p y max(-z, 0) >= 0
-            loss += _weighted(ny, np.maximum(z, 0.0))  # (1 - y) max(z, 0) >= 0
-            loss += (py + ny) * np.log1p(np.exp(-np.abs(z)))  # log1p(e^-|z|) >= 0
+            # p (y softplus(-z)) + (1 - y) softplus(z): two non-negative terms, and the
+            # product p y is never rounded on its own
+            loss = _weighted(pw, _weighted(y, np.maximum(-z, 0.0) + tail))
+            loss += _weighted(1.0 - y, np.maximum(z, 0.0) + tail)
     if w is not None:
         loss = _weighted(w, loss)
     return np.asarray(loss)

@@ -37,8 +37,8 @@ from celesson import (  # noqa: E402 (after the skip)
 )
 
 EPS = np.finfo(np.float64).eps
-CHUNKS = 8
-CASES_PER_CHUNK = 500
+CHUNKS = 6
+CASES_PER_CHUNK = 400
 REDUCTIONS = ("mean", "sum", "none")
 
 
