@@ -308,7 +308,7 @@ def binary_cross_entropy_with_logits(
 
     References
     ----------
-    PyTorch's ``torch.nn.BCEWithLogitsLoss`` documentation (``pytorch_bcewithlogits`` in references.bib).
+    PyTorch documentation of ``torch.nn.BCEWithLogitsLoss`` (``pytorch_bcewithlogits``).
 
     Examples
     --------
@@ -658,7 +658,7 @@ def cross_entropy(
 
     References
     ----------
-    PyTorch's ``torch.nn.CrossEntropyLoss`` documentation (``pytorch_crossentropy`` in references.bib).
+    PyTorch documentation of ``torch.nn.CrossEntropyLoss`` (``pytorch_crossentropy``).
 
     Examples
     --------
@@ -861,7 +861,7 @@ def nll_loss(
 
     References
     ----------
-    PyTorch's ``torch.nn.NLLLoss`` documentation (``pytorch_nllloss`` in references.bib).
+    PyTorch documentation of ``torch.nn.NLLLoss`` (``pytorch_nllloss``).
 
     Examples
     --------
