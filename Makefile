@@ -108,6 +108,8 @@ other-python:
 TORCH_PYTHON ?= 3.11
 TORCH_VENV   := .venv-torch
 TORCH_PINS   := torch==2.13.0 numpy==2.4.6 mpmath==1.3.0 pytest==9.2.0 hypothesis==6.170.15
+# optional: the Keras 3 (PyTorch backend) and optax rows of chapter 7's table
+TORCH_EXTRAS := keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 optax==0.2.8
 
 $(TORCH_VENV)/.installed: requirements.txt
 	@py="$$($(PYTHON) tools/find_python.py $(TORCH_PYTHON))"; \
@@ -116,6 +118,8 @@ $(TORCH_VENV)/.installed: requirements.txt
 	fi; \
 	rm -rf $(TORCH_VENV) && "$$py" -m venv $(TORCH_VENV) && \
 	$(TORCH_VENV)/bin/python -m pip install --quiet $(TORCH_PINS) 2>$(TORCH_VENV)/pip-error.log && \
+	{ $(TORCH_VENV)/bin/python -m pip install --quiet $(TORCH_EXTRAS) 2>/dev/null || \
+	  echo "torch-parity: Keras and optax not installed, their rows of chapter 7's table are skipped"; } && \
 	touch $@
 
 torch-parity:

@@ -267,3 +267,67 @@ def test_the_documented_conventions_hold_in_pytorch() -> None:
     assert math.isnan(float(F.cross_entropy(z, torch.tensor([-100, -100, -100]))))
     with pytest.raises(ValueError, match="mean"):
         cross_entropy(z.numpy(), np.array([-100, -100, -100]), ignore_index=-100)
+
+
+# ------------------------------------------- the chapter's table: Keras and optax rows
+# These run only where the library is installed next to PyTorch (make torch-parity
+# installs them when it can); elsewhere each test reports itself skipped with a reason.
+
+
+def _chapter_table_case() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(2013)
+    z = 3.0 * rng.standard_normal((6, 4))
+    t = rng.integers(4, size=6)
+    y = rng.dirichlet(np.ones(4), size=6)
+    zb = 3.0 * rng.standard_normal((6, 3))
+    return z, t, y, zb
+
+
+def test_optax_rows_of_the_table() -> None:
+    """optax: logits in, one loss per example out (no reduction), classes on the last axis."""
+    optax = pytest.importorskip("optax", reason="optax is not installed in this environment")
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    z, t, y, zb = _chapter_table_case()
+    per = np.asarray(optax.softmax_cross_entropy_with_integer_labels(z, t))
+    assert per.shape == (6,)
+    np.testing.assert_allclose(per, cross_entropy(z, t, reduction="none"), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(optax.softmax_cross_entropy(z, y)),
+                               cross_entropy(z, y, reduction="none"), rtol=1e-13)
+    smoothed = np.asarray(optax.smooth_labels(np.eye(4)[t], 0.1))
+    np.testing.assert_allclose(np.asarray(optax.softmax_cross_entropy(z, smoothed)),
+                               cross_entropy(z, t, label_smoothing=0.1, reduction="none"),
+                               rtol=1e-13)
+    yb = (zb > 0.5).astype(np.float64)
+    np.testing.assert_allclose(np.asarray(optax.sigmoid_binary_cross_entropy(zb, yb)),
+                               binary_cross_entropy_with_logits(zb, yb, reduction="none"),
+                               rtol=1e-12)
+
+
+def test_keras_rows_of_the_table() -> None:
+    """Keras 3 (PyTorch backend): from_logits, mean over the batch, ignore_class."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="keras is not installed in this environment")
+    z, t, _, zb = _chapter_table_case()
+
+    def value(loss, target, logits):
+        return float(np.asarray(loss(keras.ops.convert_to_tensor(target),
+                                     keras.ops.convert_to_tensor(logits))))
+
+    sparse = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    assert value(sparse, t, z) == pytest.approx(float(cross_entropy(z, t)), rel=1e-6)
+    cat = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    assert value(cat, np.eye(4)[t], z) == pytest.approx(
+        float(cross_entropy(z, t, label_smoothing=0.1)), rel=1e-6)
+    t_ign = np.where(np.arange(6) % 3 == 0, -100, t)
+    ign = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100)
+    # Keras divides by the number of kept targets, as PyTorch and celesson do
+    assert value(ign, t_ign, z) == pytest.approx(
+        float(cross_entropy(z, t_ign, ignore_index=-100)), rel=1e-6)
+    yb = (zb > 0.5).astype(np.float64)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    assert value(bce, yb, zb) == pytest.approx(float(binary_cross_entropy_with_logits(zb, yb)),
+                                               rel=1e-6)
