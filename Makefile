@@ -28,7 +28,7 @@ BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" 
 # pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
 OTHER_PYTHON ?= 3.13
 
-.PHONY: help setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
+.PHONY: help setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python torch-parity chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
@@ -44,6 +44,7 @@ help:
 	@echo "make nbval-baseline   strict nbval with numpy's wider SIMD kernels switched off"
 	@echo "make other-python     unit tests and strict nbval on Python $(OTHER_PYTHON) (OTHER_PYTHON=3.12 for another)"
 	@echo "make bench-grading [STUDENTS=200]   time the grading of a generated class"
+	@echo "make torch-parity     the losses against PyTorch itself (own venv .venv-torch, Python 3.11)"
 	@echo "make run-notebooks   re-execute every notebook in place (authors)"
 
 # -- environment -------------------------------------------------------------
@@ -120,6 +121,36 @@ other-python:
 	else \
 	    echo "unit tests and strict nbval on $$py"; \
 	    $(MAKE) --no-print-directory unit nbval PYTHON="$$py" VENV=.venv-$(OTHER_PYTHON); \
+	fi
+
+# celesson's losses against PyTorch in float64 (tests/test_pytorch_parity.py). PyTorch is
+# no requirement of the course: it goes into its own venv, made with Python 3.11 (the
+# version its CPU wheel is installed for here). Where that venv cannot be made, one line
+# says why and the target succeeds without running the test.
+TORCH_PYTHON ?= 3.11
+TORCH_VENV   := .venv-torch
+TORCH_PINS   := torch==2.13.0 numpy==2.4.6 mpmath==1.3.0 pytest==9.2.0 hypothesis==6.170.15
+# optional: the Keras 3 (PyTorch backend) and optax rows of chapter 7's table
+TORCH_EXTRAS := keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 optax==0.2.8
+
+$(TORCH_VENV)/.installed: requirements.txt
+	@py="$$($(PYTHON) tools/find_python.py $(TORCH_PYTHON))"; \
+	if [ -z "$$py" ]; then \
+	    echo "torch-parity: no Python $(TORCH_PYTHON) on PATH or under pyenv"; exit 1; \
+	fi; \
+	rm -rf $(TORCH_VENV) && "$$py" -m venv $(TORCH_VENV) && \
+	$(TORCH_VENV)/bin/python -m pip install --quiet $(TORCH_PINS) 2>$(TORCH_VENV)/pip-error.log && \
+	{ $(TORCH_VENV)/bin/python -m pip install --quiet $(TORCH_EXTRAS) 2>/dev/null || \
+	  echo "torch-parity: Keras and optax not installed, their rows of chapter 7's table are skipped"; } && \
+	touch $@
+
+torch-parity:
+	@if $(MAKE) --no-print-directory $(TORCH_VENV)/.installed >/dev/null 2>&1; then \
+	    PYTHONPATH=$(CURDIR) $(TORCH_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	        tests/test_pytorch_parity.py; \
+	else \
+	    why="$$(tail -n 1 $(TORCH_VENV)/pip-error.log 2>/dev/null)"; \
+	    echo "torch-parity: skipped, PyTorch could not be installed ($${why:-no Python $(TORCH_PYTHON) found})"; \
 	fi
 
 exercises: $(STAMP)

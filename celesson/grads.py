@@ -38,10 +38,14 @@ from ._validation import (
 )
 from .losses import (
     _bce_logits,
+    _bce_options,
     _binary_pair,
     _ce_index,
+    _ce_options,
     _check_alpha,
     _check_gamma,
+    _check_ignore_index,
+    _nll_row_weights,
     _prepare_logits,
     _split_target,
     _weighted,
@@ -74,6 +78,18 @@ def _scale(g: np.ndarray, reduction: str, n: int, name: str) -> Any:
                 '(use reduction="sum" or "none")'
             )
         g /= n
+    return finish(g)
+
+
+def _scale_weighted(g: np.ndarray, reduction: str, denominator: float, name: str) -> Any:
+    """Apply the ``1 / sum of weights`` of a weighted or masked ``reduction="mean"``."""
+    if reduction == "mean":
+        if denominator == 0.0:
+            raise ValueError(
+                f'{name}: reduction="mean" divides by the total weight of the targets that '
+                'are not ignored, which is 0 here; use reduction="sum" or "none"'
+            )
+        g /= denominator
     return finish(g)
 
 
@@ -133,7 +149,14 @@ def _sigmoid_minus_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return g
 
 
-def bce_with_logits_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
+def bce_with_logits_grad(
+    z: ArrayLike,
+    y: ArrayLike,
+    reduction: str = "none",
+    *,
+    weight: ArrayLike | None = None,
+    pos_weight: ArrayLike | None = None,
+) -> Any:
     r"""Gradient of :func:`~celesson.losses.binary_cross_entropy_with_logits` w.r.t. ``z``.
 
     .. math::
@@ -142,7 +165,15 @@ def bce_with_logits_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") ->
 
     evaluated as :math:`-\sigma(-z)` for ``y = 1`` so that it keeps its relative
     accuracy for large ``z``.  Divided by the number of elements for
-    ``reduction="mean"``.
+    ``reduction="mean"``.  With ``weight`` :math:`w` and ``pos_weight`` :math:`p`
+    (as in the loss),
+
+    .. math::
+
+        \frac{\partial \ell}{\partial z} = w\,\big[(1-y)\,\sigma(z) - p\,y\,\sigma(-z)\big],
+
+    two terms each accurate on its own (the first vanishes for ``y = 1``, the second
+    for ``y = 0``); the gradient is zero at :math:`\sigma(z) = p y / (p y + 1 - y)`.
 
     Parameters
     ----------
@@ -151,20 +182,35 @@ def bce_with_logits_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") ->
     y : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
     reduction : {"none", "sum", "mean"}, default "none"
+    weight, pos_weight : array_like, optional
+        As in :func:`~celesson.losses.binary_cross_entropy_with_logits`.
 
     Returns
     -------
     numpy.float64 or numpy.ndarray
-        Shape of the broadcast ``z``.
+        Shape of the broadcast ``z`` (and of ``weight`` and ``pos_weight``).
 
     Examples
     --------
     >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0]).tolist()
     [-0.5, 0.5]
+    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0], pos_weight=3.0).tolist()
+    [-1.5, 0.5]
     """
     reduction = check_reduction(reduction)
     z, y = _binary_pair(z, y, "z")
-    return _scale(_sigmoid_minus_target(z, y), reduction, z.size, "z")
+    if weight is None and pos_weight is None:
+        return _scale(_sigmoid_minus_target(z, y), reduction, z.size, "z")
+    y, w, pw = _bce_options(z, y, weight, pos_weight)
+    z = np.broadcast_to(z, y.shape)
+    if pw is None:
+        g = _sigmoid_minus_target(z, y)
+    else:
+        g = _weighted(1.0 - y, _sigmoid(z))
+        g -= _weighted(pw * y, _sigmoid(-z))
+    if w is not None:
+        g = g * w
+    return _scale(np.asarray(g, dtype=np.float64), reduction, g.size, "z")
 
 
 def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
@@ -332,6 +378,9 @@ def cross_entropy_grad(
     axis: int = -1,
     label_smoothing: float = 0.0,
     reduction: str = "none",
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> np.ndarray:
     r"""Gradient of :func:`~celesson.losses.cross_entropy` w.r.t. the logits.
 
@@ -345,9 +394,23 @@ def cross_entropy_grad(
     close to 1 (where :math:`p_t - 1` would cancel).  Divided by the number of samples
     for ``reduction="mean"``.
 
+    With class weights :math:`w` (:math:`W = \sum_k w_k`) and a class-index target
+    :math:`t`, the loss :math:`(1-\varepsilon) w_t (-\log p_t) +
+    (\varepsilon/K)\sum_k w_k (-\log p_k)` has
+
+    .. math::
+
+        \frac{\partial \ell}{\partial z_j} = (1-\varepsilon)\, w_t\,(p_j - \delta_{jt})
+            + \frac{\varepsilon}{K}\,(W p_j - w_j),
+
+    0 for an ignored sample, and the mean divides by :math:`\sum_n w_{t_n}` over the
+    samples that are not ignored; with probability targets :math:`v = w \odot y`
+    gives :math:`(\sum_k v_k)\,p_j - v_j`, and the mean divides by the number of
+    samples (PyTorch's conventions, as in the loss).
+
     Parameters
     ----------
-    logits, target, axis, label_smoothing
+    logits, target, axis, label_smoothing, weight, ignore_index
         As in :func:`~celesson.losses.cross_entropy`.
     reduction : {"none", "sum", "mean"}, default "none"
 
@@ -364,6 +427,9 @@ def cross_entropy_grad(
     reduction = check_reduction(reduction)
     eps = check_real_scalar(label_smoothing, "label_smoothing", lo=0.0, hi=1.0, hi_open=True)
     z, axis = _prepare_logits(logits, axis)
+    ignore = _check_ignore_index(ignore_index)
+    if weight is not None or ignore is not None:
+        return _cross_entropy_grad_weighted(z, target, axis, eps, reduction, weight, ignore)
     kind, t = _split_target(target, z, axis)
     num_classes = z.shape[axis]
     g = _softmax(z, axis, "logits")
@@ -379,6 +445,49 @@ def cross_entropy_grad(
         g -= y
     n_samples = z.size // num_classes
     return _scale(g, reduction, n_samples, "logits")
+
+
+def _softmax_minus_onehot(z: np.ndarray, t: np.ndarray, axis: int) -> np.ndarray:
+    r""":math:`p - e_t`, with the entry of the true class as :math:`-\sum_{k \ne t} p_k`."""
+    g = _softmax(z, axis, "logits")
+    t_keep = np.expand_dims(t, axis)
+    np.put_along_axis(g, t_keep, 0.0, axis=axis)
+    rest = g.sum(axis=axis, keepdims=True)
+    np.put_along_axis(g, t_keep, -rest, axis=axis)
+    return g
+
+
+def _cross_entropy_grad_weighted(
+    z: np.ndarray,
+    target: ArrayLike,
+    axis: int,
+    eps: float,
+    reduction: str,
+    weight: ArrayLike | None,
+    ignore: int | None,
+) -> np.ndarray:
+    """:func:`cross_entropy_grad` with ``weight`` and/or ``ignore_index``."""
+    o = _ce_options(z, target, axis, weight, ignore)
+    num_classes = z.shape[axis]
+    if o.kind == "prob":
+        v = o.target if eps == 0.0 else (1.0 - eps) * o.target + eps / num_classes
+        if o.weight is not None:
+            v = o.weight * v
+        g = _softmax(z, axis, "logits") * v.sum(axis=axis, keepdims=True)
+        g -= v
+        return _scale_weighted(g, reduction, o.denominator, "logits")
+    assert o.row_weight is not None
+    if o.weight is None:  # ignore_index only: the unweighted gradient, rows masked
+        g = cross_entropy_grad(z, o.target, axis, eps, "none")
+    else:
+        g = _softmax_minus_onehot(z, o.target, axis)
+        g *= (1.0 - eps) * o.row_weight
+        if eps > 0.0:
+            p = _softmax(z, axis, "logits")
+            g += (eps / num_classes) * (o.weight.sum() * p - o.weight)
+    if o.keep is not None:
+        g = np.where(o.keep, g, 0.0)
+    return _scale_weighted(g, reduction, o.denominator, "logits")
 
 
 def softmax_focal_loss_grad(
@@ -441,10 +550,19 @@ def softmax_focal_loss_grad(
     return _scale(g, reduction, n_samples, "logits")
 
 
-def nll_loss_grad(log_probs: ArrayLike, target: ArrayLike, reduction: str = "none") -> np.ndarray:
+def nll_loss_grad(
+    log_probs: ArrayLike,
+    target: ArrayLike,
+    reduction: str = "none",
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+) -> np.ndarray:
     r"""Gradient of :func:`~celesson.losses.nll_loss` w.r.t. ``log_probs``: :math:`-\delta_{kt}`.
 
-    Divided by the number of samples for ``reduction="mean"``.
+    Divided by the number of samples for ``reduction="mean"``.  With ``weight`` and
+    ``ignore_index`` it is :math:`-w_t\,\delta_{kt}` (0 for an ignored sample),
+    divided by :math:`\sum_n w_{t_n}` over the samples kept for ``reduction="mean"``.
 
     Examples
     --------
@@ -460,6 +578,12 @@ def nll_loss_grad(log_probs: ArrayLike, target: ArrayLike, reduction: str = "non
         raise ValueError(
             f"target must have shape log_probs.shape[:-1]={lp.shape[:-1]}, got {t_raw.shape}"
         )
+    ignore = _check_ignore_index(ignore_index)
+    if weight is not None or ignore is not None:
+        row_w, t = _nll_row_weights(lp, t_raw, weight, ignore)
+        g = np.zeros_like(lp)
+        np.put_along_axis(g, t[..., None], -row_w[..., None], axis=-1)
+        return _scale_weighted(g, reduction, float(row_w.sum()), "log_probs")
     t = as_index_array(t_raw, "target", lp.shape[-1])
     g = np.zeros_like(lp)
     np.put_along_axis(g, t[..., None], -1.0, axis=-1)

@@ -18,6 +18,8 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
+import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -87,6 +89,72 @@ def _weighted(w: np.ndarray, v: np.ndarray) -> np.ndarray:
     out = np.zeros(np.broadcast_shapes(w.shape, v.shape))
     np.multiply(w, v, out=out, where=w != 0)
     return out
+
+
+def _check_weight_vector(weight: ArrayLike, num_classes: int, name: str = "weight") -> np.ndarray:
+    """``weight`` as a float64 vector of ``num_classes`` finite non-negative entries."""
+    w = as_float_array(weight, name)
+    if w.shape != (num_classes,):
+        raise ValueError(
+            f"{name} must have shape ({num_classes},), one weight per class, got {w.shape}"
+        )
+    if w.size and not (np.isfinite(w).all() and w.min() >= 0.0):
+        bad = w[~(np.isfinite(w) & (w >= 0.0))][0]
+        raise ValueError(f"{name} must hold finite weights >= 0, found {float(bad)!r}")
+    return w
+
+
+def _check_nonnegative(x: ArrayLike, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``x`` as finite non-negative float64 values broadcastable to ``shape``."""
+    arr = as_float_array(x, name)
+    try:
+        np.broadcast_shapes(arr.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} of shape {arr.shape} does not broadcast to the input's shape {shape}"
+        ) from None
+    if arr.size and not (np.isfinite(arr).all() and arr.min() >= 0.0):
+        raise ValueError(f"{name} must hold finite values >= 0")
+    return arr
+
+
+def _check_ignore_index(ignore_index: Any) -> int | None:
+    """``None`` or an integer class index to ignore."""
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"ignore_index must be an integer or None, got {ignore_index!r}")
+    return int(ignore_index)
+
+
+def _split_ignored(
+    target: np.ndarray, ignore_index: int | None, num_classes: int, name: str = "target"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Class indices with the ignored entries replaced by 0, and the mask of those entries.
+
+    The entries equal to ``ignore_index`` may lie outside ``0..num_classes-1`` (PyTorch's
+    default ``-100`` does); every other entry must be a valid class index.
+    """
+    if ignore_index is None:
+        return as_index_array(target, name, num_classes), None
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} must hold integer class indices (an integer dtype), got dtype {target.dtype}"
+        )
+    mask = target == ignore_index
+    kept = as_index_array(np.where(mask, 0, target), name, num_classes)
+    return kept, mask
+
+
+def _weighted_mean(loss: np.ndarray, denominator: float, name: str) -> Any:
+    """``sum(loss) / denominator`` for a weighted or masked mean; 0/0 raises."""
+    if denominator == 0.0:
+        raise ValueError(
+            f'{name}: reduction="mean" divides by the total weight of the targets that are '
+            'not ignored, which is 0 here (every target ignored or of weight 0); '
+            'use reduction="sum" or "none"'
+        )
+    return np.float64(loss.sum() / denominator)
 
 
 def binary_cross_entropy(p: ArrayLike, y: ArrayLike, reduction: str = "mean") -> Any:
@@ -172,7 +240,14 @@ def _bce_logits(
     return loss
 
 
-def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike, reduction: str = "mean") -> Any:
+def binary_cross_entropy_with_logits(
+    z: ArrayLike,
+    y: ArrayLike,
+    reduction: str = "mean",
+    *,
+    weight: ArrayLike | None = None,
+    pos_weight: ArrayLike | None = None,
+) -> Any:
     r"""Binary cross-entropy of a sigmoid output, computed from the logit ``z``.
 
     .. math::
@@ -192,6 +267,26 @@ def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike, reduction: str 
     for ``y = 1`` and large ``z`` the loss :math:`\operatorname{log1p}(e^{-z})
     \approx e^{-z}` is not lost to cancellation.
 
+    With the options of PyTorch's ``binary_cross_entropy_with_logits``, the loss of
+    each element is
+
+    .. math::
+
+        \ell(z, y) = w\,\big[\,p\,y\operatorname{softplus}(-z)
+                    + (1-y)\operatorname{softplus}(z)\big],
+
+    with ``weight`` :math:`w` (any shape that broadcasts to ``z``, for instance one
+    weight per element or per output) and ``pos_weight`` :math:`p` (the weight of the
+    positive term, broadcast along the last axis: one per output, as PyTorch does).
+    It is evaluated as :math:`p\,\big(y\operatorname{softplus}(-z)\big) +
+    (1-y)\operatorname{softplus}(z)` with
+    :math:`\operatorname{softplus}(x) = \max(x,0) + \operatorname{log1p}(e^{-|x|})`,
+    again a sum of non-negative terms.  The mean
+    is over all elements and does not divide by the weights (unlike
+    :func:`cross_entropy` with ``weight``): it is PyTorch's.  A ``pos_weight`` of
+    :math:`p` moves the minimiser in :math:`z` from :math:`\operatorname{logit}(y)`
+    to :math:`\operatorname{logit}(y) + \log p`.
+
     Parameters
     ----------
     z : array_like
@@ -199,10 +294,21 @@ def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike, reduction: str 
     y : array_like
         Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
     reduction : {"mean", "sum", "none"}, default "mean"
+    weight : array_like, optional
+        Non-negative finite weights that broadcast to ``z``'s shape.
+    pos_weight : array_like, optional
+        Non-negative finite weights of the positive term, broadcast against ``z``
+        (shape ``(C,)`` for ``C`` outputs along the last axis).
 
     Returns
     -------
     numpy.float64 or numpy.ndarray
+        With ``reduction="none"``, an array of the broadcast shape of ``z``, ``y``,
+        ``weight`` and ``pos_weight``.
+
+    References
+    ----------
+    PyTorch documentation of ``torch.nn.BCEWithLogitsLoss`` (``pytorch_bcewithlogits``).
 
     Examples
     --------
@@ -210,10 +316,46 @@ def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike, reduction: str 
     True
     >>> float(binary_cross_entropy_with_logits(40.0, 1.0))  # = log1p(exp(-40))
     4.248354255291589e-18
+    >>> float(binary_cross_entropy_with_logits(0.0, 1.0, pos_weight=3.0)) == 3 * float(np.log(2.0))
+    True
     """
     reduction = check_reduction(reduction)
     z, y, z_range = _binary_inputs(z, y, "z")
-    return reduce(_bce_logits(z, y, z_range), reduction, "z")
+    if weight is None and pos_weight is None:
+        return reduce(_bce_logits(z, y, z_range), reduction, "z")
+    loss = _bce_logits_options(z, y, weight, pos_weight)
+    return reduce(loss, reduction, "z")
+
+
+def _bce_options(
+    z: np.ndarray, y: np.ndarray, weight: ArrayLike | None, pos_weight: ArrayLike | None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Broadcast ``z``, ``y`` with the checked ``weight`` and ``pos_weight``."""
+    shape = z.shape
+    w = None if weight is None else _check_nonnegative(weight, "weight", shape)
+    pw = None if pos_weight is None else _check_nonnegative(pos_weight, "pos_weight", shape)
+    shapes = [shape] + [a.shape for a in (w, pw) if a is not None]
+    full = np.broadcast_shapes(*shapes)
+    return np.broadcast_to(y, full), w, pw
+
+
+def _bce_logits_options(
+    z: np.ndarray, y: np.ndarray, weight: ArrayLike | None, pos_weight: ArrayLike | None
+) -> np.ndarray:
+    r"""Per-element :math:`w[p\,y\operatorname{sp}(-z) + (1-y)\operatorname{sp}(z)]`."""
+    y, w, pw = _bce_options(z, y, weight, pos_weight)
+    if pw is None:
+        loss = _bce_logits(np.broadcast_to(z, y.shape), y)
+    else:
+        tail = np.log1p(np.exp(-np.abs(z)))  # softplus(x) = max(x, 0) + log1p(e^-|x|)
+        with np.errstate(over="ignore"):
+            # p (y softplus(-z)) + (1 - y) softplus(z): two non-negative terms, and the
+            # product p y is never rounded on its own
+            loss = _weighted(pw, _weighted(y, np.maximum(-z, 0.0) + tail))
+            loss += _weighted(1.0 - y, np.maximum(z, 0.0) + tail)
+    if w is not None:
+        loss = _weighted(w, loss)
+    return np.asarray(loss)
 
 
 def _focal_modulator(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -446,6 +588,9 @@ def cross_entropy(
     axis: int = -1,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
 ) -> Any:
     r"""Cross-entropy of softmax(``logits``) against class indices or probabilities.
 
@@ -467,6 +612,24 @@ def cross_entropy(
     PyTorch: the target becomes :math:`(1-\varepsilon)\,y + \varepsilon/K` (see
     :func:`smooth_labels`, convention ``"uniform"``).
 
+    ``weight`` and ``ignore_index`` have PyTorch's semantics.  With class weights
+    :math:`w` and a class-index target :math:`t`, a sample's loss is
+
+    .. math::
+
+        \ell = (1-\varepsilon)\, w_t\,(-\log q_t)
+              + \frac{\varepsilon}{K}\sum_k w_k\,(-\log q_k),
+        \qquad q = \operatorname{softmax}(z),
+
+    a sample whose target equals ``ignore_index`` has loss 0, and
+    ``reduction="mean"`` divides the sum by :math:`\sum_n w_{t_n}` over the samples
+    that are not ignored (their number without weights), so that the mean is a
+    weighted average of the per-sample cross-entropies.  With probability targets
+    the loss is :math:`-\sum_k w_k y_k \log q_k` (after smoothing) and the mean
+    divides by the number of samples; ``ignore_index`` is then not allowed.  Where
+    PyTorch returns NaN for a mean over zero total weight (every target ignored),
+    this function raises :class:`ValueError`.
+
     Parameters
     ----------
     logits : array_like
@@ -482,10 +645,20 @@ def cross_entropy(
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns one loss per sample (shape ``logits.shape`` without
         ``axis``).
+    weight : array_like of shape (K,), optional
+        Finite non-negative weight of each class (PyTorch's ``weight``).
+    ignore_index : int, optional
+        Class-index targets equal to it contribute nothing, not even to the
+        denominator of the mean (PyTorch's ``ignore_index``, whose default there is
+        ``-100``; here the default ``None`` ignores nothing).
 
     Returns
     -------
     numpy.float64 or numpy.ndarray
+
+    References
+    ----------
+    PyTorch documentation of ``torch.nn.CrossEntropyLoss`` (``pytorch_crossentropy``).
 
     Examples
     --------
@@ -493,16 +666,122 @@ def cross_entropy(
     True
     >>> float(cross_entropy([[2.0, 0.0, -1.0]], [0], reduction="sum")) > 0
     True
+    >>> z = [[0.0, 0.0], [5.0, -5.0]]
+    >>> float(cross_entropy(z, [1, -100], ignore_index=-100)) == float(np.log(2.0))
+    True
     """
     reduction = check_reduction(reduction)
     eps = check_real_scalar(label_smoothing, "label_smoothing", lo=0.0, hi=1.0, hi_open=True)
     z, axis = _prepare_logits(logits, axis)
+    ignore = _check_ignore_index(ignore_index)
+    if weight is None and ignore is None:
+        kind, t = _split_target(target, z, axis)
+        if kind == "index":
+            loss = _ce_index(z, t, axis, eps)
+        else:
+            loss = _ce_prob(z, t, axis, eps)
+        return reduce(np.squeeze(loss, axis=axis), reduction, "logits")
+    opts = _ce_options(z, target, axis, weight, ignore)
+    loss = np.squeeze(_ce_weighted_loss(z, opts, axis, eps), axis=axis)
+    if reduction == "mean":
+        return _weighted_mean(loss, opts.denominator, "logits")
+    return reduce(loss, reduction, "logits")
+
+
+@dataclass(frozen=True)
+class _CEOptions:
+    """Checked target, class weights and ignore mask of a weighted cross-entropy.
+
+    ``target`` holds class indices (ignored entries replaced by 0) or probabilities;
+    ``weight`` is ``None`` or the class weights shaped to broadcast along the class
+    axis; ``keep`` is ``None`` or the mask (keepdims) of the samples that count;
+    ``row_weight`` the weight of each sample's target class (keepdims, 0 where
+    ignored) for index targets; ``denominator`` what ``reduction="mean"`` divides by.
+    """
+
+    kind: str
+    target: np.ndarray
+    weight: np.ndarray | None
+    keep: np.ndarray | None
+    row_weight: np.ndarray | None
+    denominator: float
+
+
+def _ce_options(
+    z: np.ndarray, target: ArrayLike, axis: int, weight: ArrayLike | None, ignore: int | None
+) -> _CEOptions:
+    """Check ``target``, ``weight`` and ``ignore_index`` together (see :class:`_CEOptions`)."""
+    num_classes = z.shape[axis]
+    w = None if weight is None else _check_weight_vector(weight, num_classes)
+    w_b = None
+    if w is not None:
+        shape = [1] * z.ndim
+        shape[axis] = num_classes
+        w_b = w.reshape(shape)
+    t_raw = np.asarray(target) if not isinstance(target, str | bytes) else target
+    batch_shape = z.shape[:axis] + z.shape[axis + 1 :]
+    if ignore is not None and isinstance(t_raw, np.ndarray) and t_raw.shape == batch_shape:
+        kept, mask = _split_ignored(t_raw, ignore, num_classes)
+        t_keep = np.expand_dims(kept, axis)
+        keep = np.expand_dims(~mask, axis)  # type: ignore[operator]
+        if w is None:
+            row_w = keep.astype(np.float64)
+        else:
+            row_w = np.where(keep, w[t_keep], 0.0)
+        return _CEOptions("index", kept, w_b, keep, row_w, float(row_w.sum()))
     kind, t = _split_target(target, z, axis)
-    if kind == "index":
-        loss = _ce_index(z, t, axis, eps)
+    if kind == "prob":
+        if ignore is not None:
+            raise ValueError(
+                "ignore_index applies to class-index targets only, not to probability "
+                "targets (PyTorch rejects it there too)"
+            )
+        return _CEOptions("prob", t, w_b, None, None, float(z.size // max(num_classes, 1)))
+    t_keep = np.expand_dims(t, axis)
+    row_w = np.ones(t_keep.shape) if w is None else w[t_keep]
+    return _CEOptions("index", t, w_b, None, row_w, float(row_w.sum()))
+
+
+def _ce_weighted_loss(z: np.ndarray, o: _CEOptions, axis: int, eps: float) -> np.ndarray:
+    """Per-sample weighted cross-entropy (keepdims along ``axis``), 0 where ignored."""
+    num_classes = z.shape[axis]
+    if o.kind == "prob":
+        y = o.target
+        if eps > 0.0:
+            y = (1.0 - eps) * y + eps / num_classes
+        if o.weight is not None:
+            y = o.weight * y
+        m, lp, _, _ = _ce_parts(z, axis, need_shift_sum=False)
+        loss = _weighted(y, np.subtract(m, z)).sum(axis=axis, keepdims=True)
+        loss += y.sum(axis=axis, keepdims=True) * lp
+        return loss
+    assert o.row_weight is not None
+    if o.weight is None:  # only ignore_index: the unweighted loss with rows masked
+        loss = _ce_index(z, o.target, axis, eps)
+    elif eps == 0.0:
+        loss = _ce_index(z, o.target, axis, 0.0)
     else:
-        loss = _ce_prob(z, t, axis, eps)
-    return reduce(np.squeeze(loss, axis=axis), reduction, "logits")
+        # (1 - eps) w_t (-log q_t) + (eps/K) sum_k w_k (-log q_k), with
+        # -log q_k = (m - z_k) + log1p(t): non-negative terms only
+        m, lp, _, _ = _ce_parts(z, axis, need_shift_sum=False)
+        gaps = np.subtract(m, z)  # >= 0
+        t_keep = np.expand_dims(o.target, axis)
+        nll_t = np.take_along_axis(gaps, t_keep, axis=axis) + lp
+        spread = _weighted(o.weight, gaps).sum(axis=axis, keepdims=True)
+        spread += o.weight.sum() * lp
+        loss = _weighted((1.0 - eps) * o.row_weight, nll_t)
+        loss += (eps / num_classes) * spread
+        return _masked(loss, o.keep)
+    if o.weight is not None:
+        loss = _weighted(o.row_weight, loss)
+    return _masked(loss, o.keep)
+
+
+def _masked(loss: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    """``loss`` with the ignored samples set to 0."""
+    if keep is None:
+        return loss
+    return np.where(keep, loss, 0.0)
 
 
 def softmax_focal_loss(
@@ -548,11 +827,21 @@ def softmax_focal_loss(
     return reduce(ce, reduction, "logits")
 
 
-def nll_loss(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+def nll_loss(
+    log_probs: ArrayLike,
+    target: ArrayLike,
+    reduction: str = "mean",
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+) -> Any:
     r"""Negative log-likelihood :math:`-\log q_t` of the target class.
 
     Picks :math:`-\,\text{log\_probs}[\ldots, t]`; with ``log_probs =
-    log_softmax(z)`` this equals :func:`cross_entropy` ``(z, t)``.
+    log_softmax(z)`` this equals :func:`cross_entropy` ``(z, t)``.  With PyTorch's
+    options a sample's loss is :math:`-w_t \log q_t`, 0 for a target equal to
+    ``ignore_index``, and the mean divides by :math:`\sum_n w_{t_n}` over the
+    samples that are not ignored (as :func:`cross_entropy` does).
 
     Parameters
     ----------
@@ -561,15 +850,26 @@ def nll_loss(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean") -
     target : array_like of int
         Class indices of shape ``log_probs.shape[:-1]``.
     reduction : {"mean", "sum", "none"}, default "mean"
+    weight : array_like of shape (K,), optional
+        Finite non-negative weight of each class.
+    ignore_index : int, optional
+        Targets equal to it are ignored (PyTorch's default is ``-100``; here ``None``).
 
     Returns
     -------
     numpy.float64 or numpy.ndarray
 
+    References
+    ----------
+    PyTorch documentation of ``torch.nn.NLLLoss`` (``pytorch_nllloss``).
+
     Examples
     --------
     >>> float(nll_loss(np.log([[0.25, 0.75]]), [1])) == -float(np.log(0.75))
     True
+    >>> lp = np.log([[0.25, 0.75]] * 2)
+    >>> float(nll_loss(lp, [1, 0], weight=[3.0, 1.0]))  # (1 * L1 + 3 * L0) / (1 + 3)
+    1.111641288952863
     """
     reduction = check_reduction(reduction)
     lp = as_float_array(log_probs, "log_probs")
@@ -588,9 +888,27 @@ def nll_loss(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean") -
         raise ValueError(
             f"target must have shape log_probs.shape[:-1]={lp.shape[:-1]}, got {t_raw.shape}"
         )
-    t = as_index_array(t_raw, "target", lp.shape[-1])
-    loss = -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0]
+    ignore = _check_ignore_index(ignore_index)
+    if weight is None and ignore is None:
+        t = as_index_array(t_raw, "target", lp.shape[-1])
+        loss = -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0]
+        return reduce(loss, reduction, "log_probs")
+    row_w, t = _nll_row_weights(lp, t_raw, weight, ignore)
+    loss = _weighted(row_w, -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0])
+    if reduction == "mean":
+        return _weighted_mean(loss, float(row_w.sum()), "log_probs")
     return reduce(loss, reduction, "log_probs")
+
+
+def _nll_row_weights(
+    lp: np.ndarray, t_raw: np.ndarray, weight: ArrayLike | None, ignore: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weight of each sample's target (0 where ignored) and the indices (ignored -> 0)."""
+    t, mask = _split_ignored(t_raw, ignore, lp.shape[-1])
+    row_w = np.ones(t.shape) if weight is None else _check_weight_vector(weight, lp.shape[-1])[t]
+    if mask is not None:
+        row_w = np.where(mask, 0.0, row_w)
+    return row_w, t
 
 
 # ----------------------------------------------------------------------- information

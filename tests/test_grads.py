@@ -315,3 +315,78 @@ def test_sigmoid_and_bce_gradients_ulp_on_adversarial_set():
         refs = [sign * mpref.sigmoid(sign * v) for v in zs]
         worst, _ = mpref.worst_ulp(cl.bce_with_logits_grad(zs, y), refs)
         assert worst <= BCE_GRAD_MAX_ULP
+
+
+# ------------------------------------------- weight, ignore_index, pos_weight
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.15])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", [None, -100, 2])
+def test_weighted_cross_entropy_grad_matches_central_differences(eps, reduction, ignore):
+    rng = np.random.default_rng(5)
+    z0 = 2.0 * rng.standard_normal((5, 4))
+    t = np.array([0, 2, 3, 1, 2])
+    if ignore is not None:
+        t = np.where([False, True, False, False, True], ignore, t)
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    opts = dict(label_smoothing=eps, weight=w, ignore_index=ignore)
+    g = cl.cross_entropy_grad(z0, t, reduction=reduction, **opts)
+    cot = rng.standard_normal(5) if reduction == "none" else None
+
+    def f(z):
+        v = cl.cross_entropy(z, t, reduction=reduction, **opts)
+        return float(np.sum(v * cot)) if cot is not None else float(v)
+
+    analytic = g * cot[:, None] if cot is not None else g
+    assert cl.check_gradient(f, analytic, z0, rtol=1e-6, atol=1e-9)
+
+
+def test_weighted_probability_target_grad_matches_central_differences():
+    rng = np.random.default_rng(6)
+    z0 = rng.standard_normal((3, 4))
+    y = rng.dirichlet(np.ones(4), size=3)
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    g = cl.cross_entropy_grad(z0, y, label_smoothing=0.1, weight=w, reduction="mean")
+    check = cl.check_gradient(
+        lambda z: float(cl.cross_entropy(z, y, label_smoothing=0.1, weight=w)), g, z0)
+    assert check
+
+
+def test_weighted_nll_grad_is_minus_weight_over_total():
+    lp = np.log(np.full((3, 2), 0.5))
+    g = cl.nll_loss_grad(lp, [1, -100, 0], weight=[3.0, 1.0], ignore_index=-100,
+                         reduction="mean")
+    assert g.tolist() == [[0.0, -0.25], [0.0, 0.0], [-0.75, 0.0]]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_pos_weight_grad_matches_central_differences(reduction):
+    rng = np.random.default_rng(8)
+    z0 = 3.0 * rng.standard_normal((4, 3))
+    y = np.where(rng.random((4, 3)) < 0.5, 1.0, 0.0)
+    y[0] = [0.2, 0.7, 0.5]
+    opts = dict(pos_weight=np.array([0.5, 4.0, 1.0]), weight=np.array([[1.0], [2.0], [0.0], [1.5]]))
+    g = cl.bce_with_logits_grad(z0, y, reduction, **opts)
+    cot = rng.standard_normal((4, 3)) if reduction == "none" else 1.0
+
+    def f(z):
+        return float(np.sum(cl.binary_cross_entropy_with_logits(z, y, reduction, **opts) * cot))
+
+    assert cl.check_gradient(f, g * cot, z0)
+
+
+def test_bce_pos_weight_moves_the_optimum_by_log_p():
+    """For a soft target y the loss is stationary at logit(y) + log(p), not at logit(y)."""
+    y, p = 0.2, 4.0
+    z_star = float(mp.log(y / (1 - y)) + mp.log(p))
+    assert abs(cl.bce_with_logits_grad(z_star, y, pos_weight=p)) < 1e-15
+    assert abs(cl.bce_with_logits_grad(float(mp.log(y / (1 - y))), y, pos_weight=p)) > 0.1
+
+
+def test_bce_pos_weight_grad_keeps_relative_accuracy_for_large_logits():
+    z = np.array([40.0, 200.0, 700.0])
+    g = cl.bce_with_logits_grad(z, 1.0, pos_weight=3.0)
+    for gi, zi in zip(g, z, strict=True):
+        ref = -3 / (1 + mp.exp(mp.mpf(zi)))  # -p sigma(-z), without 1 - sigma(z)
+        assert abs(mp.mpf(float(gi)) - ref) <= 4 * abs(ref) * mp.mpf(2) ** -53

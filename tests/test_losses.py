@@ -309,3 +309,170 @@ def test_empty_batches():
 def test_single_sample_returns_scalar():
     assert type(cross_entropy([1.0, 2.0], 0, reduction="none")) is np.float64
     assert type(binary_cross_entropy_with_logits(1.0, 0.0, reduction="none")) is np.float64
+
+
+# ------------------------------------------- weight, ignore_index, pos_weight (PyTorch)
+
+
+def _mp_ce_weighted(row, t, w, eps):
+    """(1 - eps) w_t (-log q_t) + eps/K sum_k w_k (-log q_k), at 60 digits."""
+    ls = mpref.log_softmax(row)
+    k = len(ls)
+    smooth = mp.fsum(mp.mpf(float(w[j])) * -ls[j] for j in range(k))
+    return (1 - mp.mpf(eps)) * mp.mpf(float(w[t])) * -ls[t] + mp.mpf(eps) / k * smooth
+
+
+# the unweighted per-sample loss (measured 1.56 ULP) times w_t: one more rounding
+CE_WEIGHTED_MAX_ULP = ULP_TARGET + 0.5
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_weighted_cross_entropy_per_sample_within_ulp_target(eps):
+    """Each sample's weighted (and smoothed) loss against the 60-digit formula."""
+    rng = np.random.default_rng(7)
+    w = np.array([0.0, 0.5, 1.0, 3.0, 2.0**-30])
+    worst = 0.0
+    for row in ROWS:
+        if row.size != w.size:
+            continue
+        got = cross_entropy(np.tile(row, (5, 1)), np.arange(5), label_smoothing=eps,
+                            reduction="none", weight=w)
+        refs = [_mp_ce_weighted(row, t, w, eps) for t in range(5)]
+        worst = max(worst, mpref.worst_ulp(got, refs)[0])
+    z = 30.0 * rng.standard_normal((40, 5))
+    t = rng.integers(5, size=40)
+    got = cross_entropy(z, t, label_smoothing=eps, reduction="none", weight=w)
+    worst = max(worst, mpref.worst_ulp(got, [_mp_ce_weighted(r, i, w, eps)
+                                             for r, i in zip(z, t, strict=True)])[0])
+    assert worst <= CE_WEIGHTED_MAX_ULP
+
+
+def test_weighted_mean_divides_by_the_weights_of_the_kept_targets():
+    z = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 0.0], [1.0, -2.0, 3.0], [0.0, 1.0, 0.0]])
+    t = np.array([0, 2, -100, 1])
+    w = np.array([1.0, 2.0, 4.0])
+    per = [float(-mpref.log_softmax(z[i])[t[i]]) for i in (0, 1, 3)]
+    expected = (1.0 * per[0] + 4.0 * per[1] + 2.0 * per[2]) / (1.0 + 4.0 + 2.0)
+    got = cross_entropy(z, t, weight=w, ignore_index=-100)
+    assert got == pytest.approx(expected, rel=1e-15, abs=0)
+    none = cross_entropy(z, t, weight=w, ignore_index=-100, reduction="none")
+    assert none[2] == 0.0
+    assert cross_entropy(z, t, weight=w, ignore_index=-100, reduction="sum") == (
+        pytest.approx(expected * 7.0, rel=1e-15, abs=0))
+    # a wrong implementation dividing by the number of kept rows gives another number
+    assert abs(got - (1.0 * per[0] + 4.0 * per[1] + 2.0 * per[2]) / 3.0) > 0.1
+
+
+def test_ignore_index_drops_samples_from_sum_and_count():
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((6, 4))
+    t = np.array([0, 3, 1, 1, 2, 0])
+    keep = np.array([True, False, True, True, False, True])
+    for ignore in (-100, 1, 7):
+        tt = np.where(keep, t, ignore)
+        if ignore == 1:
+            kept = tt != 1
+        else:
+            kept = keep
+        got = cross_entropy(z, tt, ignore_index=ignore)
+        assert got == cross_entropy(z[kept], tt[kept])
+        assert nll_loss(log_softmax(z), tt, ignore_index=ignore) == pytest.approx(
+            nll_loss(log_softmax(z[kept]), tt[kept]), rel=1e-15, abs=0)
+
+
+def test_unit_weights_and_no_ignored_target_give_the_unweighted_loss():
+    rng = np.random.default_rng(4)
+    z = 5.0 * rng.standard_normal((7, 3))
+    t = rng.integers(3, size=7)
+    for eps in (0.0, 0.2):
+        for red in ("mean", "sum", "none"):
+            plain = cross_entropy(z, t, label_smoothing=eps, reduction=red)
+            np.testing.assert_allclose(
+                cross_entropy(z, t, label_smoothing=eps, reduction=red, weight=np.ones(3)),
+                plain, rtol=4e-16, atol=0)
+            np.testing.assert_array_equal(
+                cross_entropy(z, t, label_smoothing=eps, reduction=red, ignore_index=-100), plain)
+
+
+def test_weighted_probability_targets_mean_over_samples():
+    z = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0]])
+    y = np.array([[0.5, 0.5, 0.0], [0.1, 0.6, 0.3]])
+    w = np.array([2.0, 1.0, 0.5])
+    ls = [mpref.log_softmax(r) for r in z]
+    per = [float(-mp.fsum(mp.mpf(w[k] * y[n, k]) * ls[n][k] for k in range(3))) for n in range(2)]
+    assert cross_entropy(z, y, weight=w) == pytest.approx(sum(per) / 2, rel=1e-15, abs=0)
+    # a target one-hot as probabilities is weighted like the class index, but the mean
+    # of the index form divides by the weight: PyTorch's asymmetry, kept
+    onehot = np.eye(3)[[0, 1]]
+    a = cross_entropy(z, onehot, weight=w)
+    b = cross_entropy(z, np.array([0, 1]), weight=w)
+    assert a == pytest.approx(b * (2.0 + 1.0) / 2, rel=1e-15, abs=0)
+
+
+def _mp_bce_pos(z, y, p, w):
+    y, p, w = mp.mpf(y), mp.mpf(p), mp.mpf(w)
+    out = mp.mpf(0)
+    if y != 0:
+        out -= p * y * mpref.log_sigmoid(z)
+    if y != 1:
+        out -= (1 - y) * mpref.log_sigmoid(-z)
+    return w * out
+
+
+# p (y sp(-z)) + (1 - y) sp(z), times w: two products more than the plain loss, each
+# rounded once; measured 2.51 ULP without weight (y = 0.9, p = 3), 2.77 with w = 0.7
+BCE_OPTIONS_MAX_ULP = ULP_TARGET + 1.0
+# the logits whose weighted loss is a normal float64 (below: subnormal results, whose
+# rounding of e^-|z| before the product by p is not a relative error; above: p y |z|
+# can exceed the largest float64, where inf is the correctly rounded value)
+NORMAL_SCALARS = SCALARS[np.abs(SCALARS) <= 700.0]
+
+
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3, 0.9, 1e-10])
+@pytest.mark.parametrize("p", [0.25, 1.0, 3.0])
+@pytest.mark.parametrize("w", [None, 0.7])
+def test_bce_pos_weight_within_ulp_target(y, p, w):
+    got = binary_cross_entropy_with_logits(NORMAL_SCALARS, y, reduction="none", pos_weight=p,
+                                           weight=w)
+    refs = [_mp_bce_pos(v, y, p, 1.0 if w is None else w) for v in NORMAL_SCALARS]
+    worst, where = mpref.worst_ulp(got, refs)
+    assert worst <= BCE_OPTIONS_MAX_ULP, (worst, NORMAL_SCALARS[where])
+
+
+def test_bce_pos_weight_broadcasts_along_the_last_axis():
+    z = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]])
+    y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    pw = np.array([2.0, 5.0, 0.5])
+    plain = binary_cross_entropy_with_logits(z, y, reduction="none")
+    pos = binary_cross_entropy_with_logits(z, y, reduction="none", pos_weight=pw)
+    # positives are scaled by their column's pos_weight, negatives untouched
+    np.testing.assert_allclose(pos, np.where(y == 1.0, pw * plain, plain), rtol=2e-16)
+    w = np.array([[1.0], [3.0]])
+    wtd = binary_cross_entropy_with_logits(z, y, reduction="mean", pos_weight=pw, weight=w)
+    assert wtd == pytest.approx(float(np.mean(w * pos)), rel=1e-15, abs=0)
+    assert binary_cross_entropy_with_logits(np.inf, 1.0, pos_weight=2.0) == 0.0
+    assert binary_cross_entropy_with_logits(-np.inf, 1.0, pos_weight=2.0) == np.inf
+    assert binary_cross_entropy_with_logits(-np.inf, 1.0, pos_weight=0.0) == 0.0
+
+
+def test_new_options_reject_bad_input():
+    z = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
+        cross_entropy(z, [0, 1], weight=[1.0, 1.0])
+    with pytest.raises(ValueError, match="weight must hold finite weights >= 0"):
+        cross_entropy(z, [0, 1], weight=[1.0, -1.0, 1.0])
+    with pytest.raises(TypeError, match="ignore_index"):
+        cross_entropy(z, [0, 1], ignore_index=True)
+    with pytest.raises(ValueError, match="ignore_index applies to class-index targets"):
+        cross_entropy(z, np.full((2, 3), 1 / 3), ignore_index=-100)
+    with pytest.raises(ValueError, match="class index 5"):
+        cross_entropy(z, [5, -100], ignore_index=-100)
+    with pytest.raises(ValueError, match="total weight"):
+        cross_entropy(z, [-100, -100], ignore_index=-100)
+    with pytest.raises(ValueError, match="total weight"):
+        nll_loss(np.log(np.full((2, 3), 1 / 3)), [0, 0], weight=[0.0, 1.0, 1.0])
+    assert cross_entropy(z, [-100, -100], ignore_index=-100, reduction="sum") == 0.0
+    with pytest.raises(ValueError, match="pos_weight"):
+        binary_cross_entropy_with_logits(z, 0.0, pos_weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match="weight must hold finite values >= 0"):
+        binary_cross_entropy_with_logits(z, 0.0, weight=-1.0)
