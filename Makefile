@@ -28,7 +28,7 @@ BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" 
 # pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
 OTHER_PYTHON ?= 3.13
 
-.PHONY: help setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python torch-parity chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
+.PHONY: help setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python other-python-checks browser-slow torch-parity chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
@@ -88,7 +88,7 @@ self-grade: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/python tools/self_grade.py --dir "$(WORKSPACE)" $(if $(CHAPTER),--chapter "$(CHAPTER)")
 
 # -- checking -----------------------------------------------------------------
-test: chromium lint unit nbval nbval-baseline book exercises html-check browser other-python
+test: chromium lint unit nbval book exercises html-check browser other-python
 	@echo "All checks passed."
 
 # the browser tests need a Chromium: stop at once, with one line saying how to get one
@@ -113,14 +113,29 @@ nbval-baseline: $(STAMP)
 	    echo "nbval-baseline: skipped on $$(uname -m) (the pass names x86-64 SIMD levels)"; \
 	fi
 
-# unit tests and strict nbval again, in .venv-$(OTHER_PYTHON) with Python $(OTHER_PYTHON)
+# The second Python and the narrowest SIMD dispatch in one pass: in .venv-$(OTHER_PYTHON),
+# the package's unit tests and strict nbval at the baseline dispatch (the tools'
+# integration tests, which start kernels and servers, run once, on the main Python).
+# Without that interpreter the baseline pass runs on the main Python instead.
+TOOL_TESTS := tests/test_grading.py tests/test_exchange.py tests/test_mistakes.py \
+              tests/test_workspace.py
 other-python:
 	@py="$$($(PYTHON) tools/find_python.py $(OTHER_PYTHON))"; \
 	if [ -z "$$py" ]; then \
 	    echo "other-python: no Python $(OTHER_PYTHON) on PATH or under pyenv: skipped"; \
+	    $(MAKE) --no-print-directory nbval-baseline; \
 	else \
-	    echo "unit tests and strict nbval on $$py"; \
-	    $(MAKE) --no-print-directory unit nbval PYTHON="$$py" VENV=.venv-$(OTHER_PYTHON); \
+	    echo "unit tests and strict nbval at numpy's baseline SIMD dispatch on $$py"; \
+	    $(MAKE) --no-print-directory other-python-checks PYTHON="$$py" VENV=.venv-$(OTHER_PYTHON); \
+	fi
+
+other-python-checks: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests -m "not book and not browser" \
+	    --ignore=tests/test_exercises.py $(addprefix --ignore=,$(TOOL_TESTS))
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+	    $(BASELINE_SIMD) $(BIN)/python $(NBVAL) $(NOTEBOOKS); \
+	else \
+	    $(BIN)/python $(NBVAL) $(NOTEBOOKS); \
 	fi
 
 # celesson's losses against PyTorch in float64 (tests/test_pytorch_parity.py). PyTorch is
@@ -159,8 +174,12 @@ exercises: $(STAMP)
 html-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "book"
 
+# the browser tests; the slow ones (every lesson run in JupyterLab) with `make browser-slow`
 browser: $(STAMP)
-	$(BIN)/python -m pytest -q tests -m "browser"
+	$(BIN)/python -m pytest -q tests -m "browser and not slow"
+
+browser-slow: $(STAMP)
+	$(BIN)/python -m pytest -q tests -m "browser and slow"
 
 # -- authoring ----------------------------------------------------------------
 run-notebooks: $(STAMP)
