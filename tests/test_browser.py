@@ -118,9 +118,19 @@ async () => {
 # the serious and critical violations, each with the first elements it names.
 AXE_JS = """
 async (mode) => {
+  // no colour transition may be caught half-way: axe must see the mode's final colours
+  if (!document.getElementById("axe-no-transitions")) {
+    const style = document.createElement("style");
+    style.id = "axe-no-transitions";
+    style.textContent = "*, *::before, *::after { transition: none !important; " +
+                        "animation: none !important; }";
+    document.head.appendChild(style);
+  }
   document.documentElement.dataset.theme = mode;
   document.documentElement.dataset.mode = mode;
-  await new Promise(done => requestAnimationFrame(() => setTimeout(done, 50)));
+  const frame = () => new Promise(done => requestAnimationFrame(done));
+  await frame(); await frame();
+  await new Promise(done => setTimeout(done, 200));
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
