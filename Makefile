@@ -176,7 +176,7 @@ html-check: $(STAMP)
 
 # the browser tests; the slow ones (every lesson run in JupyterLab) with `make browser-slow`
 browser: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests -m "browser and not slow"
+	$(BIN)/python -m pytest -q -n 2 tests -m "browser and not slow"
 
 browser-slow: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "browser and slow"
