@@ -30,21 +30,11 @@ pytestmark = pytest.mark.browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from fetch_assets import AXE_SCRIPT  # noqa: E402
-from find_chromium import HOW_TO_GET_ONE, find_chromium  # noqa: E402
+from find_chromium import CHROMIUM_ARGS, HOW_TO_GET_ONE, find_chromium  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SKIP_PAGES = {"index.html", "search.html", "genindex.html"}  # redirect stub, search UI
 LESSON_1 = "chapters/01_cross_entropy/lesson.html"
 EXERCISES_1 = "chapters/01_cross_entropy/exercises.html"

@@ -47,11 +47,9 @@ from _nbgrader_common import (  # noqa: E402
     exercise_notebooks,
     grade_id,
 )
-from find_chromium import HOW_TO_GET_ONE, find_chromium  # noqa: E402
+from find_chromium import CHROMIUM_ARGS, HOW_TO_GET_ONE, find_chromium  # noqa: E402
 
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIRST = exercise_notebooks(ROOT)[0].parent.name
 TIMEOUT_MS = 60_000
 LESSON_TIMEOUT_MS = 900_000  # a guard against a hang, not a speed limit

@@ -19,6 +19,18 @@ import sys
 from pathlib import Path
 
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+#: How every tool and test starts it: headless, and quiet on a machine without network
+#: (without the background-networking flags it keeps trying to reach outside hosts).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ON_PATH = ("chromium", "chromium-browser", "google-chrome")
 HOW_TO_GET_ONE = (
     "no Chromium found for the browser tests: install Debian's package "

@@ -35,22 +35,12 @@ from pypdf import PdfReader, PdfWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from find_chromium import HOW_TO_GET_ONE, find_chromium
+from find_chromium import CHROMIUM_ARGS, HOW_TO_GET_ONE, find_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 PDF_NAME = "course.pdf"
 PLACEHOLDER = '<span id="pdf-download"></span>'
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 60_000
 MATHJAX_READY_JS = """
 async () => {
