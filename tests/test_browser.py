@@ -417,6 +417,8 @@ def test_exercises1_solutions_start_folded_and_open_on_click(visit: object) -> N
         details = toggles.nth(i)
         body = details.locator(".cell_input")
         assert details.evaluate("d => !d.open"), f"solution {i} starts open"
+        label = details.locator("summary").inner_text()
+        assert "solution" in label.lower(), f"solution {i}'s toggle reads {label!r}"
         assert not body.is_visible(), f"solution {i} is visible before a click"
         details.locator("summary").click()
         body.wait_for(state="visible")
