@@ -372,3 +372,56 @@ def test_release_holds_every_chapter_and_the_zip(released: Path) -> None:
     for lesson in lesson_notebooks(ROOT):
         copy = read(released / lesson.parent.name / "lesson.ipynb")
         assert all(c.get("outputs", []) == [] for c in copy.cells if c.cell_type == "code")
+
+
+# ------------------------------------------------------------ starting the kernel again
+
+
+def _tiny_notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = folder / "tiny.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _failing_starts(monkeypatch: pytest.MonkeyPatch, failures: int, message: str) -> list[int]:
+    """Make the first ``failures`` kernel starts raise ``RuntimeError(message)``."""
+    import nbclient.client
+
+    real_start = nbclient.client.NotebookClient.start_new_kernel_client
+    starts: list[int] = []
+
+    def start(self: Any) -> Any:
+        starts.append(1)
+        if len(starts) <= failures:
+            raise RuntimeError(message)
+        return real_start(self)
+
+    monkeypatch.setattr(nbclient.client.NotebookClient, "start_new_kernel_client", start)
+    return starts
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = _failing_starts(monkeypatch, 1, "Kernel died before replying to kernel_info")
+    assert validate_notebook(str(_tiny_notebook(tmp_path))) == {}
+    assert len(starts) == 2
+
+
+def test_a_kernel_that_keeps_dying_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = _failing_starts(monkeypatch, 5, "Kernel died before replying to kernel_info")
+    with pytest.raises(RuntimeError, match="kernel_info"):
+        validate_notebook(str(_tiny_notebook(tmp_path)))
+    assert len(starts) == 2
+
+
+def test_other_errors_are_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    starts = _failing_starts(monkeypatch, 1, "some other failure")
+    with pytest.raises(RuntimeError, match="some other failure"):
+        validate_notebook(str(_tiny_notebook(tmp_path)))
+    assert len(starts) == 1

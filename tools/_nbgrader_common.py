@@ -197,6 +197,17 @@ def quiet_loggers(level: int = logging.WARNING) -> Iterator[None]:
             logging.getLogger(name).setLevel(old)
 
 
+# A kernel can die while it starts for reasons outside the notebook (over TCP, another
+# process may take one of the free ports jupyter_client picked for it before the kernel
+# binds them). Such a start is tried once more; a failure in the notebook is never retried.
+KERNEL_START_ATTEMPTS = 2
+
+
+def is_kernel_start_failure(exc: BaseException) -> bool:
+    """True when ``exc`` says the kernel died before it could run a single cell."""
+    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+
+
 def validate_notebook(
     path: str, *, invert: bool = False, ignore_checksums: bool = False, timeout: int = 60
 ) -> dict[str, Any]:
@@ -227,9 +238,17 @@ def validate_notebook(
     venv_on_path()
     config = Config()
     config.Execute.timeout = int(timeout)
-    validator = Validator(config=config, invert=invert, ignore_checksums=ignore_checksums)
-    with quiet_loggers():
-        return dict(validator.validate(str(path)))
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        validator = Validator(config=config, invert=invert, ignore_checksums=ignore_checksums)
+        try:
+            with quiet_loggers():
+                return dict(validator.validate(str(path)))
+        except RuntimeError as exc:  # the kernel died before the first cell: start anew
+            if not is_kernel_start_failure(exc) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            print(f"validate {path}: the kernel died while starting ({exc}); "
+                  "starting a new one", file=sys.stderr)
+    raise AssertionError("unreachable")
 
 
 COURSE_CONFIG = ROOT / "nbgrader_config.py"
