@@ -64,9 +64,29 @@ from .losses import (
 from .mlp import MLP
 from .numerics import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .optim import Adam, GradientDescent
-from .symbolic import Verification, verify, verify_nonnegative
 
 __version__ = "0.1.0"
+
+# The SymPy checks load on first use (PEP 562): importing SymPy takes most of a second,
+# and the numeric API does not need it. ``celesson.verify`` and
+# ``from celesson import verify`` still work; the first access imports
+# :mod:`celesson.symbolic`.
+_LAZY = {"Verification": "symbolic", "verify": "symbolic", "verify_nonnegative": "symbolic"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'celesson' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "MLP",

@@ -1,0 +1,49 @@
+"""The package as a whole: what ``import celesson`` costs and what it exposes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(code: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_import_celesson_does_not_import_sympy() -> None:
+    # SymPy takes most of a second to import; the numeric API must not pay for it.
+    out = _run("import sys, celesson; print('sympy' in sys.modules)")
+    assert out == "False"
+
+
+def test_symbolic_names_load_on_first_use() -> None:
+    out = _run(
+        "import sys, celesson\n"
+        "from celesson import verify\n"
+        "print('sympy' in sys.modules, verify is celesson.symbolic.verify,"
+        " 'verify' in dir(celesson))"
+    )
+    assert out == "True True True"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    out = _run(
+        "import celesson\n"
+        "try:\n    celesson.no_such_name\nexcept AttributeError as e:\n    print(e)"
+    )
+    assert "no_such_name" in out
+
+
+def test_every_public_name_resolves() -> None:
+    import celesson
+
+    missing = [name for name in celesson.__all__ if not hasattr(celesson, name)]
+    assert missing == []
