@@ -97,10 +97,11 @@ chromium: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check celesson tests tools chapters benchmarks
+	$(BIN)/mypy
 	$(BIN)/python tools/check_notebooks.py $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests -m "not book and not browser" --ignore=tests/test_exercises.py
+	$(BIN)/python -m pytest -q -n 2 tests celesson -m "not book and not browser" --ignore=tests/test_exercises.py
 
 nbval: $(STAMP)
 	$(BIN)/python $(NBVAL) $(NOTEBOOKS)
@@ -130,7 +131,7 @@ other-python:
 	fi
 
 other-python-checks: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests -m "not book and not browser" \
+	$(BIN)/python -m pytest -q -n 2 tests celesson -m "not book and not browser" \
 	    --ignore=tests/test_exercises.py $(addprefix --ignore=,$(TOOL_TESTS))
 	@if [ "$$(uname -m)" = x86_64 ]; then \
 	    $(BASELINE_SIMD) $(BIN)/python $(NBVAL) $(NOTEBOOKS); \

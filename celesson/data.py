@@ -72,8 +72,9 @@ def split(
     order = np.random.default_rng(seed).permutation(n)
     n_test = max(1, round(test_fraction * n))
     test, train = order[:n_test], order[n_test:]
-    y = y.astype(np.int64)
-    return Split(X[train], X[test], y[train], y[test], int(y.max()) + 1)
+    Xf: NDArray[np.float64] = X.astype(np.float64)
+    yi: NDArray[np.int64] = y.astype(np.int64)
+    return Split(Xf[train], Xf[test], yi[train], yi[test], int(yi.max()) + 1)
 
 
 def load_digits(*, test_fraction: float = 0.25, seed: int = 0) -> Split:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import mpmath
 import numpy as np
@@ -112,7 +112,7 @@ def _as_parts(update: Params, name: str) -> list[Array]:
             raise ValueError(f"{name} must not be an empty list")
         parts = [as_float_array(u, f"{name}[{i}]") for i, u in enumerate(update)]
     else:
-        parts = [as_float_array(update, name)]
+        parts = [as_float_array(cast(ArrayLike, update), name)]
     for i, p in enumerate(parts):
         if not np.all(np.isfinite(p)):
             raise ValueError(f"{name} must be finite (entry {i} is not)")

@@ -593,7 +593,7 @@ class TrainingRecord:
 def _check_checkpoints(checkpoints: Sequence[int] | None, num_steps: int) -> list[int]:
     if checkpoints is None:
         return [num_steps]
-    out = []
+    out: list[int] = []
     for c in checkpoints:
         if isinstance(c, bool) or not isinstance(c, numbers.Integral):
             raise TypeError(f"checkpoints must be integers, got {c!r}")
@@ -1108,4 +1108,5 @@ def max_margin_separator(
         a_S = np.array([lam[corral.index(s)] for s in S]) / pp
     alpha = np.zeros(Xa.shape[0])
     alpha[S] = a_S
-    return MaxMarginResult(w, alpha, float(1.0 / np.linalg.norm(w)), S, iterations, Z)
+    w64 = w.astype(np.float64)
+    return MaxMarginResult(w64, alpha, float(1.0 / np.linalg.norm(w64)), S, iterations, Z)

@@ -749,7 +749,7 @@ def fit(
             history["accuracy"].append(model.accuracy(Xa, ya))
         else:
             history["accuracy"].append(float("nan"))
-        if evaluate:
+        if X_eval is not None and y_eval is not None:
             history["eval_loss"].append(model.loss(X_eval, y_eval, kind))
             history["eval_accuracy"].append(model.accuracy(X_eval, y_eval))
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
+from matplotlib.rcsetup import cycler
+from matplotlib.typing import RcKeyType
 
 #: Colour cycle used by every figure: colour-blind safe (Okabe-Ito order).
 PALETTE: tuple[str, ...] = (
@@ -36,7 +38,7 @@ COLORS: dict[str, str] = {
     "ink": PALETTE[6],
 }
 
-HOUSE_STYLE: dict[str, Any] = {
+HOUSE_STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 100,
     "savefig.dpi": 110,
@@ -47,7 +49,7 @@ HOUSE_STYLE: dict[str, Any] = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
     "lines.linewidth": 2.0,
     "legend.frameon": False,
     "svg.hashsalt": "celesson",

@@ -42,7 +42,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import mpmath
 import numpy as np
@@ -213,9 +213,10 @@ def cross_entropy(logits: Sequence[Any], target: int | Sequence[Any]) -> sp.Expr
         if not 0 <= int(target) < len(logs):
             raise ValueError(f"target index {target} out of range for {len(logs)} classes")
         return -logs[int(target)]
-    if len(target) != len(logs):
-        raise ValueError(f"target has {len(target)} entries, logits {len(logs)}")
-    return -sp.Add(*[sp.sympify(t) * lg for t, lg in zip(target, logs, strict=True)])
+    probs = list(cast(Sequence[Any], target))
+    if len(probs) != len(logs):
+        raise ValueError(f"target has {len(probs)} entries, logits {len(logs)}")
+    return -sp.Add(*[sp.sympify(t) * lg for t, lg in zip(probs, logs, strict=True)])
 
 
 def smooth_labels(

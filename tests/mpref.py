@@ -16,12 +16,9 @@ true value is below the smallest subnormal (then 0 is within one subnormal ULP).
 from __future__ import annotations
 
 import functools
-import warnings
-from collections.abc import Iterator
 
 import mpmath as mp
 import numpy as np
-import pytest
 
 DPS = 60
 mp.mp.dps = DPS
@@ -29,16 +26,6 @@ mp.mp.dps = DPS
 #: The course's accuracy target for float64 results (DESIGN: "within a couple of ULP").
 ULP_TARGET = 2.0
 
-
-@pytest.fixture(autouse=True)
-def floating_point_errors_raise() -> Iterator[None]:
-    """Overflow, invalid-operation and divide-by-zero signals fail the test (underflow is fine).
-
-    Autouse in every test module that imports it.
-    """
-    with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        yield
 
 SMALLEST_SUBNORMAL = mp.mpf(2) ** -1074
 _MIN_NORMAL = mp.mpf(2) ** -1022

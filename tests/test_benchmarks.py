@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,8 +16,6 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import accuracy, cases, report, speed, truth  # noqa: E402
 from benchmarks.implementations import FUNCTIONS, naive, scipy_special  # noqa: E402

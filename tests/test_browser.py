@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from fetch_assets import AXE_SCRIPT  # noqa: E402
 from find_chromium import CHROMIUM_ARGS, HOW_TO_GET_ONE, find_chromium  # noqa: E402
 

@@ -35,8 +35,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tools"))
 
 from _nbgrader_common import grade_id  # noqa: E402
 from test_grading import CHAPTER, MASTER, _master_solutions  # noqa: E402

@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import sys
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -33,7 +32,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 
 from _nbgrader_common import (  # noqa: E402
     BEGIN_HIDDEN,

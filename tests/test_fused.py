@@ -8,21 +8,18 @@ of :func:`celesson.linear_cross_entropy_grad`, and against central differences.
 
 from __future__ import annotations
 
-import sys
 import tracemalloc
 from pathlib import Path
 
 import mpmath as mp
 import numpy as np
 import pytest
-from mpref import ULP_TARGET, floating_point_errors_raise, row_parts, worst_ulp  # noqa: F401
+from mpref import ULP_TARGET, row_parts, worst_ulp
 
 import celesson as ce
 from celesson import fused, halfprec
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 U = 2.0**-53
 #: A few units of the smallest subnormal: the absolute error of an underflowed entry.

@@ -29,7 +29,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 
 import grade as grade_tool  # noqa: E402
 from _nbgrader_common import (  # noqa: E402

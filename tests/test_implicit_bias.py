@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import mpmath
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 
 import celesson as cl
-import celesson.implicit_bias as ib
 from celesson.implicit_bias import (
     LogisticAsymptote,
     logistic_asymptote,
@@ -38,11 +36,6 @@ def source_data() -> tuple[np.ndarray, np.ndarray]:
     X = rng.normal(size=(200, 2))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
     return X, y
-
-
-def test_docstring_examples():
-    result = doctest.testmod(ib)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------ the logistic asymptote

@@ -39,7 +39,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 
 from _nbgrader_common import (  # noqa: E402
     EXERCISES_NAME,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 
 from _nbgrader_common import (  # noqa: E402
     BEGIN_SOLUTION,

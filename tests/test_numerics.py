@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from mpref import ULP_TARGET, floating_point_errors_raise  # noqa: F401 (autouse fixture)
+from mpref import ULP_TARGET
 
 from celesson import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 

@@ -9,7 +9,6 @@ the figures embedded as images. Needs the built book and Chromium (``-m browser`
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
 
 import make_pdf  # noqa: E402
 

@@ -7,7 +7,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from mpref import floating_point_errors_raise  # noqa: F401 (autouse fixture)
 
 from celesson._summation import accurate_sum, accurate_sum_pair, two_sum, two_sum_into
 

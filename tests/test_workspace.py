@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,7 +28,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 
 from _nbgrader_common import (  # noqa: E402
     BEGIN_HIDDEN,
