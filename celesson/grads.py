@@ -11,6 +11,12 @@ otherwise), as an array of that argument's shape:
   samples :math:`N` (elements for the elementwise losses, rows for the
   multi-class ones).
 
+The default is the loss's own default, ``reduction="mean"`` (as in PyTorch, where
+``loss.backward()`` differentiates the mean loss), so a loss and its gradient called with
+the same arguments always belong together:
+``check_gradient(lambda v: float(cross_entropy(v, t)), lambda v: cross_entropy_grad(v, t), z)``
+passes for any batch. Pass ``reduction="none"`` for the per-sample derivatives.
+
 :func:`numerical_gradient` and :func:`check_gradient` compare any of them against
 central differences.
 """
@@ -152,7 +158,7 @@ def _sigmoid_minus_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 def bce_with_logits_grad(
     z: ArrayLike,
     y: ArrayLike,
-    reduction: str = "none",
+    reduction: str = "mean",
     *,
     weight: ArrayLike | None = None,
     pos_weight: ArrayLike | None = None,
@@ -181,7 +187,7 @@ def bce_with_logits_grad(
         Logits.
     y : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
-    reduction : {"none", "sum", "mean"}, default "none"
+    reduction : {"none", "sum", "mean"}, default "mean"
     weight, pos_weight : array_like, optional
         As in :func:`~celesson.losses.binary_cross_entropy_with_logits`.
 
@@ -192,9 +198,11 @@ def bce_with_logits_grad(
 
     Examples
     --------
-    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0]).tolist()
+    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0]).tolist()  # of the mean loss
+    [-0.25, 0.25]
+    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0], reduction="none").tolist()
     [-0.5, 0.5]
-    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0], pos_weight=3.0).tolist()
+    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0], pos_weight=3.0, reduction="none").tolist()
     [-1.5, 0.5]
     """
     reduction = check_reduction(reduction)
@@ -213,7 +221,7 @@ def bce_with_logits_grad(
     return _scale(np.asarray(g, dtype=np.float64), reduction, g.size, "z")
 
 
-def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
+def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, reduction: str = "mean") -> Any:
     r"""Gradient w.r.t. ``z`` of the squared error of a sigmoid output, ``mse_loss(sigmoid(z), y)``.
 
     The per-element loss is :math:`(a - y)^2` with :math:`a = \sigma(z)` (no factor
@@ -233,7 +241,7 @@ def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any
         Logits.
     y : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
-    reduction : {"none", "sum", "mean"}, default "none"
+    reduction : {"none", "sum", "mean"}, default "mean"
 
     Returns
     -------
@@ -255,7 +263,7 @@ def focal_loss_grad(
     y: ArrayLike,
     gamma: float = 2.0,
     alpha: float | None = None,
-    reduction: str = "none",
+    reduction: str = "mean",
 ) -> Any:
     r"""Gradient of :func:`~celesson.losses.focal_loss` w.r.t. the logits ``z``.
 
@@ -284,7 +292,7 @@ def focal_loss_grad(
         :math:`\gamma \ge 0`.
     alpha : float or None, default None
         :math:`\alpha \in [0, 1]`, or ``None`` for no class weighting.
-    reduction : {"none", "sum", "mean"}, default "none"
+    reduction : {"none", "sum", "mean"}, default "mean"
 
     Returns
     -------
@@ -315,7 +323,7 @@ def focal_loss_grad(
     return _scale(g, reduction, z.size, "z")
 
 
-def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, reduction: str = "none") -> Any:
+def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, reduction: str = "mean") -> Any:
     r"""Gradient of :func:`~celesson.losses.binary_cross_entropy` w.r.t. the probability ``p``.
 
     .. math::
@@ -332,7 +340,7 @@ def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, reduction: str = "none
         Probabilities in :math:`[0, 1]`.
     y : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
-    reduction : {"none", "sum", "mean"}, default "none"
+    reduction : {"none", "sum", "mean"}, default "mean"
 
     Returns
     -------
@@ -352,7 +360,7 @@ def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, reduction: str = "none
     return _scale(g, reduction, p.size, "p")
 
 
-def mse_loss_grad(pred: ArrayLike, target: ArrayLike, reduction: str = "none") -> Any:
+def mse_loss_grad(pred: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
     r"""Gradient of :func:`~celesson.losses.mse_loss` w.r.t. ``pred``: :math:`2(\hat y - y)`.
 
     Divided by the number of elements for ``reduction="mean"``.
@@ -377,7 +385,7 @@ def cross_entropy_grad(
     target: ArrayLike,
     axis: int = -1,
     label_smoothing: float = 0.0,
-    reduction: str = "none",
+    reduction: str = "mean",
     *,
     weight: ArrayLike | None = None,
     ignore_index: int | None = None,
@@ -412,7 +420,7 @@ def cross_entropy_grad(
     ----------
     logits, target, axis, label_smoothing, weight, ignore_index
         As in :func:`~celesson.losses.cross_entropy`.
-    reduction : {"none", "sum", "mean"}, default "none"
+    reduction : {"none", "sum", "mean"}, default "mean"
 
     Returns
     -------
@@ -491,7 +499,7 @@ def _cross_entropy_grad_weighted(
 
 
 def softmax_focal_loss_grad(
-    logits: ArrayLike, target: ArrayLike, gamma: float = 2.0, reduction: str = "none"
+    logits: ArrayLike, target: ArrayLike, gamma: float = 2.0, reduction: str = "mean"
 ) -> np.ndarray:
     r"""Gradient of :func:`~celesson.losses.softmax_focal_loss` w.r.t. the logits.
 
@@ -515,7 +523,7 @@ def softmax_focal_loss_grad(
     target : array_like of int
         Class indices of shape ``logits.shape[:-1]``.
     gamma : float, default 2.0
-    reduction : {"none", "sum", "mean"}, default "none"
+    reduction : {"none", "sum", "mean"}, default "mean"
 
     Returns
     -------
@@ -553,7 +561,7 @@ def softmax_focal_loss_grad(
 def nll_loss_grad(
     log_probs: ArrayLike,
     target: ArrayLike,
-    reduction: str = "none",
+    reduction: str = "mean",
     *,
     weight: ArrayLike | None = None,
     ignore_index: int | None = None,

@@ -195,7 +195,7 @@ class _Binary:
     def residual(self, z: Array) -> Array:
         r""":math:`\partial\ell/\partial z` per example (the core's stable residual)."""
         if self.gamma is not None:
-            return focal_loss_grad(z, self.target, gamma=self.gamma)
+            return focal_loss_grad(z, self.target, gamma=self.gamma, reduction="none")
         if self.signs is None:
             return _sigmoid_minus_target(z, self.target)
         # 0/1 labels: sigma(z) - y = -s * sigma(-s z) with s = 2y - 1, which is exactly

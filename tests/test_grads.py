@@ -80,7 +80,7 @@ def test_elementwise_gradients(name, shape, target):
     # 1. the SymPy derivative, evaluated with 50 digits
     deriv = _sympy_derivative(name)
     ref = [deriv(mp.mpf(a), mp.mpf(b)) for a, b in zip(np.ravel(z), np.ravel(y), strict=True)]
-    _rel_close(grad(z, y), ref, rtol=2e-14)
+    _rel_close(grad(z, y, reduction="none"), ref, rtol=2e-14)
     # 2. central differences of the loss, for each reduction
     for reduction in ("sum", "mean"):
         check = cl.check_gradient(
@@ -92,8 +92,8 @@ def test_elementwise_gradients(name, shape, target):
         )
         assert check, str(check)
     n = max(np.size(z), 1)
-    np.testing.assert_allclose(grad(z, y, reduction="mean"), np.asarray(grad(z, y)) / n,
-                               rtol=1e-15)
+    per_sample = np.asarray(grad(z, y, reduction="none"))
+    np.testing.assert_allclose(grad(z, y), per_sample / n, rtol=1e-15)  # the default: mean
 
 
 def test_sigmoid_grad_against_sympy_and_tails():
@@ -109,7 +109,7 @@ def test_sigmoid_grad_against_sympy_and_tails():
 def test_binary_gradients_keep_relative_accuracy_in_the_tails():
     # sigma(z) - y for y = 1 is -sigma(-z): tiny but exact, not 0
     z = np.array([20.0, 40.0, 300.0, 700.0])
-    got = cl.bce_with_logits_grad(z, 1.0)
+    got = cl.bce_with_logits_grad(z, 1.0, reduction="none")
     for g, v in zip(got, z, strict=True):
         assert float(g) == pytest.approx(-float(1 / (1 + mp.exp(mp.mpf(v)))), rel=3e-16, abs=0)
     # focal gradient for a confident correct prediction: tiny and accurate
@@ -138,7 +138,7 @@ def test_probability_space_gradients(shape):
     ]:
         deriv = _lambdify_mp(sp.diff(expr, S.a), (S.a, _Y))
         ref = [deriv(mp.mpf(u), mp.mpf(v)) for u, v in zip(np.ravel(a), np.ravel(y), strict=True)]
-        _rel_close(grad(a, y), ref, rtol=1e-14)
+        _rel_close(grad(a, y, reduction="none"), ref, rtol=1e-14)
         assert cl.check_gradient(lambda v, g=loss: g(v, y, reduction="mean"),
                                  lambda v, g=grad: g(v, y, reduction="mean"), a)
     assert cl.binary_cross_entropy_grad(0.0, 1.0) == -np.inf
@@ -172,7 +172,7 @@ def test_cross_entropy_gradient_against_sympy(k, eps):
     z = rng.uniform(-5, 5, (3, k))
     t = rng.integers(0, k, 3)
     eps_f = float(sp.Rational(eps))
-    got = cl.cross_entropy_grad(z, t, label_smoothing=eps_f)
+    got = cl.cross_entropy_grad(z, t, label_smoothing=eps_f, reduction="none")
     for row, target, g in zip(z, t, got, strict=True):
         _, derivs = _ce_derivatives(k, int(target), sp.Rational(eps))
         ref = [d(*[mp.mpf(v) for v in row]) for d in derivs]
@@ -186,7 +186,8 @@ def test_cross_entropy_gradient_against_sympy(k, eps):
     assert check, str(check)
     # probability targets give the same gradient as the equivalent one-hot rows
     np.testing.assert_allclose(
-        cl.cross_entropy_grad(z, np.eye(k)[t], label_smoothing=eps_f), got, rtol=1e-12,
+        cl.cross_entropy_grad(z, np.eye(k)[t], label_smoothing=eps_f, reduction="none"), got,
+        rtol=1e-12,
         atol=1e-16,
     )
 
@@ -197,7 +198,7 @@ def test_softmax_focal_gradient_against_sympy(k, gamma):
     rng = np.random.default_rng(7 * k)
     z = rng.uniform(-4, 4, (3, k))
     t = rng.integers(0, k, 3)
-    got = cl.softmax_focal_loss_grad(z, t, gamma=float(gamma))
+    got = cl.softmax_focal_loss_grad(z, t, gamma=float(gamma), reduction="none")
     for row, target, g in zip(z, t, got, strict=True):
         _, derivs = _softmax_focal_derivatives(k, int(target), gamma)
         ref = [d(*[mp.mpf(v) for v in row]) for d in derivs]
@@ -223,7 +224,8 @@ def test_cross_entropy_gradient_for_a_confident_row_is_accurate():
 def test_nll_loss_gradient():
     lp = np.log(np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]]))
     t = np.array([1, 0, 0])
-    assert cl.nll_loss_grad(lp, t).tolist() == [[0.0, -1.0], [-1.0, 0.0], [-1.0, 0.0]]
+    assert cl.nll_loss_grad(lp, t, reduction="none").tolist() == [
+        [0.0, -1.0], [-1.0, 0.0], [-1.0, 0.0]]
     assert cl.check_gradient(lambda v: cl.nll_loss(v, t),
                              lambda v: cl.nll_loss_grad(v, t, reduction="mean"), lp)
 
@@ -313,7 +315,7 @@ def test_sigmoid_and_bce_gradients_ulp_on_adversarial_set():
     assert worst <= SIGMOID_GRAD_MAX_ULP
     for y, sign in ((1.0, -1), (0.0, 1)):
         refs = [sign * mpref.sigmoid(sign * v) for v in zs]
-        worst, _ = mpref.worst_ulp(cl.bce_with_logits_grad(zs, y), refs)
+        worst, _ = mpref.worst_ulp(cl.bce_with_logits_grad(zs, y, reduction="none"), refs)
         assert worst <= BCE_GRAD_MAX_ULP
 
 
@@ -367,11 +369,12 @@ def test_bce_pos_weight_grad_matches_central_differences(reduction):
     y = np.where(rng.random((4, 3)) < 0.5, 1.0, 0.0)
     y[0] = [0.2, 0.7, 0.5]
     opts = dict(pos_weight=np.array([0.5, 4.0, 1.0]), weight=np.array([[1.0], [2.0], [0.0], [1.5]]))
-    g = cl.bce_with_logits_grad(z0, y, reduction, **opts)
+    g = cl.bce_with_logits_grad(z0, y, reduction=reduction, **opts)
     cot = rng.standard_normal((4, 3)) if reduction == "none" else 1.0
 
     def f(z):
-        return float(np.sum(cl.binary_cross_entropy_with_logits(z, y, reduction, **opts) * cot))
+        return float(np.sum(
+            cl.binary_cross_entropy_with_logits(z, y, reduction=reduction, **opts) * cot))
 
     assert cl.check_gradient(f, g * cot, z0)
 
@@ -386,7 +389,7 @@ def test_bce_pos_weight_moves_the_optimum_by_log_p():
 
 def test_bce_pos_weight_grad_keeps_relative_accuracy_for_large_logits():
     z = np.array([40.0, 200.0, 700.0])
-    g = cl.bce_with_logits_grad(z, 1.0, pos_weight=3.0)
+    g = cl.bce_with_logits_grad(z, 1.0, pos_weight=3.0, reduction="none")
     for gi, zi in zip(g, z, strict=True):
         ref = -3 / (1 + mp.exp(mp.mpf(zi)))  # -p sigma(-z), without 1 - sigma(z)
         assert abs(mp.mpf(float(gi)) - ref) <= 4 * abs(ref) * mp.mpf(2) ** -53

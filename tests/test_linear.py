@@ -102,7 +102,7 @@ def test_hard_label_residual_equals_core_residual_bitwise():
     for scale in (0.0, 3.0, 40.0, 2000.0):
         theta = scale * np.array([1.0, 0.5])
         ours = logistic_regression_grad(theta, X, y)
-        core = X.T @ cl.bce_with_logits_grad(X @ theta, y) / X.shape[0]
+        core = X.T @ cl.bce_with_logits_grad(X @ theta, y, reduction="none") / X.shape[0]
         np.testing.assert_allclose(ours, core, rtol=1e-14, atol=0)
 
 

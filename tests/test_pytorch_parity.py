@@ -213,11 +213,11 @@ def _check_bce(c: dict) -> None:
         reduction=c["reduction"])
     opts = dict(weight=c["weight"], pos_weight=c["pos_weight"])
     scale = float(np.max(np.abs(z))) * 60.0  # weight <= 3, pos_weight <= 20
-    _close(binary_cross_entropy_with_logits(z, y, c["reduction"], **opts), _torch_value(ref),
-           scale, "binary_cross_entropy_with_logits")
+    _close(binary_cross_entropy_with_logits(z, y, reduction=c["reduction"], **opts),
+           _torch_value(ref), scale, "binary_cross_entropy_with_logits")
     ref.sum().backward()
-    _close(bce_with_logits_grad(z, y, c["reduction"], **opts), _torch_value(zt.grad), 60.0,
-           "bce_with_logits_grad")
+    _close(bce_with_logits_grad(z, y, reduction=c["reduction"], **opts), _torch_value(zt.grad),
+           60.0, "bce_with_logits_grad")
 
 
 # ---------------------------------------------------------------------- tests
