@@ -115,13 +115,22 @@ def check_distribution(p: np.ndarray, name: str, axis: int, atol: float = 1e-6) 
             )
 
 
-def check_reduction(reduction: Any) -> str:
-    """Return ``reduction`` if it is one of ``"mean"``, ``"sum"``, ``"none"``."""
-    if not isinstance(reduction, str):
-        raise TypeError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    return reduction
+def check_choice(value: Any, allowed: tuple[str, ...], name: str) -> str:
+    """Return ``value`` if it is one of the strings ``allowed``.
+
+    A value that is not a string raises ``TypeError``, a string that is not allowed
+    ``ValueError``; both messages name the argument and the allowed values.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {allowed}, got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_reduction(reduction: Any, allowed: tuple[str, ...] = REDUCTIONS) -> str:
+    """Return ``reduction`` if it is one of ``allowed`` (``"mean"``, ``"sum"``, ``"none"``)."""
+    return check_choice(reduction, allowed, "reduction")
 
 
 def reduce(values: np.ndarray, reduction: str, name: str = "the batch") -> Any:

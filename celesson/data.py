@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import check_real_scalar
+
 
 @dataclass(frozen=True)
 class Split:
@@ -34,9 +36,10 @@ class Split:
     num_classes: int
 
 
-def _check_fraction(test_fraction: float) -> None:
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+def _check_fraction(test_fraction: float) -> float:
+    return check_real_scalar(
+        test_fraction, "test_fraction", lo=0.0, hi=1.0, lo_open=True, hi_open=True
+    )
 
 
 def split(
@@ -59,7 +62,7 @@ def split(
     -------
     Split
     """
-    _check_fraction(test_fraction)
+    test_fraction = _check_fraction(test_fraction)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2:

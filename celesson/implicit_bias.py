@@ -84,7 +84,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._summation import two_prod, two_sum
-from ._validation import as_float_array, check_int
+from ._validation import as_float_array, check_int, check_reduction
 from .linear import TrainingRecord, log_time_gradient_flow, max_margin_separator
 
 __all__ = [
@@ -102,14 +102,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 _REDUCTIONS = ("mean", "sum")
-
-
-def _check_reduction(reduction: object) -> str:
-    if not isinstance(reduction, str):
-        raise TypeError(f'reduction must be "mean" or "sum", got {reduction!r}')
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f'reduction must be "mean" or "sum", got {reduction!r}')
-    return reduction
 
 
 def _signed_rows(X: ArrayLike, y: ArrayLike) -> Array:
@@ -246,7 +238,7 @@ def logistic_asymptote(X: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -
     >>> np.round(a.w_tilde, 12).tolist()   # N alpha_n = 2 = exp(-w_tilde_n)
     [-0.69314718056, -0.69314718056]
     """
-    red = _check_reduction(reduction)
+    red = check_reduction(reduction, _REDUCTIONS)
     Z = _signed_rows(X, y)
     mm = max_margin_separator(X, y)
     S = mm.support
@@ -286,7 +278,7 @@ def logistic_step_size_bound(X: ArrayLike, *, reduction: str = "mean") -> float:
     >>> logistic_step_size_bound([[2.0, 0.0], [0.0, 1.0]], reduction="sum")
     2.0
     """
-    red = _check_reduction(reduction)
+    red = check_reduction(reduction, _REDUCTIONS)
     Xa = as_float_array(X, "X")
     if Xa.ndim != 2 or Xa.size == 0 or not np.isfinite(Xa).all():
         raise ValueError(f"X must be a finite non-empty 2-D array, got shape {Xa.shape}")

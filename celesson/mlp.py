@@ -39,15 +39,31 @@ Jacobian-transpose product for softmax) for the squared error.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from celesson.grads import bce_with_logits_grad, cross_entropy_grad, sigmoid_grad
+from celesson._validation import check_choice
+from celesson.grads import (
+    binary_cross_entropy_with_logits_grad,
+    cross_entropy_grad,
+    mse_sigmoid_grad,
+)
 from celesson.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from celesson.numerics import sigmoid, softmax
+
+from .activations import (
+    activation_derivative,
+    apply_activation,
+    layer_norm,
+    layer_norm_backward,
+    layer_norm_tangent,
+)
+from .minibatch import fit
+from .parameters import ParameterVector
 
 __all__ = [
     "ACTIVATIONS", "INITS", "LOSS_KINDS", "MLP", "OUTPUTS", "ForwardCache", "fit", "layer_norm"
@@ -91,97 +107,21 @@ class ForwardCache(NamedTuple):
     scales: Sequence[Array] = ()
 
 
-_GELU_C = float(np.sqrt(2.0 / np.pi))
-_GELU_K = 0.044715
 
 
-def _gelu_gate(z: Array) -> tuple[Array, Array]:
-    r"""The gate of the tanh form of GELU and the argument of its sigmoid.
-
-    :math:`\tfrac12(1 + \tanh u) = \sigma(2u)` with :math:`u = c (z + k z^3)`, so
-    :math:`\mathrm{GELU}(z) = z\,\sigma(2u)`; the sigmoid is evaluated in the form that
-    never overflows, :math:`1/(1+e^{-|w|})` or :math:`e^{-|w|}/(1+e^{-|w|})` by the sign of w.
-    """
-    w = (2.0 * _GELU_C) * z * (1.0 + _GELU_K * z * z)
-    e = np.exp(-np.abs(w))
-    gate = np.where(w >= 0.0, 1.0, e) / (1.0 + e)
-    return gate, w
 
 
-def _activation(name: str, z: Array) -> Array:
-    if name == "sigmoid":
-        return sigmoid(z)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "gelu":
-        return z * _gelu_gate(z)[0]
-    return np.maximum(z, 0.0)
 
 
-def _activation_prime(name: str, z: Array) -> Array:
-    if name == "sigmoid":
-        return sigmoid_grad(z)
-    if name == "tanh":
-        return 1.0 - np.tanh(z) ** 2
-    if name == "gelu":
-        gate, _ = _gelu_gate(z)
-        # d/dz [z sigma(w)] = sigma(w) + z sigma(w) (1 - sigma(w)) w'(z), w' = 2c (1 + 3k z^2)
-        return gate * (1.0 + z * (1.0 - gate) * (2.0 * _GELU_C) * (1.0 + 3.0 * _GELU_K * z * z))
-    return (z > 0.0).astype(np.float64)
 
 
-def layer_norm(z: Array, gain: Array, shift: Array, eps: float) -> tuple[Array, Array, Array]:
-    r"""Layer normalisation of each row: :math:`h = \gamma \odot (z - \mu)/s + \beta`.
-
-    With :math:`\mu = \frac1n\sum_j z_j` and :math:`s = \sqrt{\frac1n\sum_j (z_j-\mu)^2 + \epsilon}`
-    (the biased variance, as in PyTorch's ``LayerNorm``).
-
-    Parameters
-    ----------
-    z : ndarray of shape (N, n)
-    gain, shift : ndarray of shape (n,)
-        :math:`\gamma` and :math:`\beta`.
-    eps : float
-        :math:`\epsilon > 0`.
-
-    Returns
-    -------
-    h, zhat, s : the output ``(N, n)``, the standardised rows :math:`\hat z = (z-\mu)/s`
-        and the scales :math:`s` of shape ``(N, 1)``.
-
-    References
-    ----------
-    Ba, Kiros and Hinton, "Layer Normalization", arXiv:1607.06450 (2016) :cite:`ba2016layernorm`.
-    """
-    u = z - np.mean(z, axis=1, keepdims=True)
-    s = np.sqrt(np.mean(u * u, axis=1, keepdims=True) + eps)
-    zhat = u / s
-    return gain * zhat + shift, zhat, s
 
 
-def _layer_norm_backward(dh: Array, zhat: Array, s: Array, gain: Array) -> Array:
-    # d zhat = dh * gain;  dz = (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat)) / s
-    dzhat = dh * gain
-    return (
-        dzhat
-        - np.mean(dzhat, axis=1, keepdims=True)
-        - zhat * np.mean(dzhat * zhat, axis=1, keepdims=True)
-    ) / s
 
 
-def _layer_norm_tangent(dz: Array, zhat: Array, s: Array) -> Array:
-    # forward mode: d zhat = (du - zhat * mean(zhat * du)) / s with du = dz - mean(dz)
-    du = dz - np.mean(dz, axis=1, keepdims=True)
-    return (du - zhat * np.mean(zhat * du, axis=1, keepdims=True)) / s
 
 
-def _check_choice(value: object, allowed: tuple[str, ...], argument: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{argument} must be one of {allowed}, got {value!r}")
-    return value
-
-
-class MLP:
+class MLP(ParameterVector):
     r"""A fully connected network :math:`x \mapsto g(W^L f(\cdots f(W^1 x + b^1)\cdots) + b^L)`.
 
     Parameters
@@ -256,9 +196,9 @@ class MLP:
         if not (np.isfinite(scale) and scale >= 0.0):
             raise ValueError(f"init_scale must be a finite number >= 0, got {init_scale!r}")
         self.sizes: tuple[int, ...] = tuple(int(n) for n in sizes)
-        self.activation = _check_choice(activation, ACTIVATIONS, "activation")
-        self.output = _check_choice(output, OUTPUTS, "output")
-        self.init = _check_choice(init, INITS, "init")
+        self.activation = check_choice(activation, ACTIVATIONS, "activation")
+        self.output = check_choice(output, OUTPUTS, "output")
+        self.init = check_choice(init, INITS, "init")
         if not isinstance(layer_norm, bool):
             raise TypeError(f"layer_norm must be a bool, got {layer_norm!r}")
         eps = float(ln_eps)
@@ -311,82 +251,13 @@ class MLP:
         """Position of ``W^layer`` in :attr:`params` (``b``, ``gamma``, ``beta`` follow)."""
         return (4 if self.layer_norm else 2) * (layer - 1)
 
-    @property
-    def num_params(self) -> int:
-        """Total number of scalar parameters."""
-        return sum(p.size for p in self.params)
-
-    def flat_params(self) -> Array:
-        """All parameters concatenated into one new 1-D array, order ``W1, b1, W2, ...``."""
-        return np.concatenate([p.ravel() for p in self.params])
-
-    def unflatten(self, vector: ArrayLike) -> list[Array]:
-        """Split a flat vector of length :attr:`num_params` into arrays shaped like :attr:`params`.
-
-        Parameters
-        ----------
-        vector : array_like of shape (num_params,)
-
-        Returns
-        -------
-        list of ndarray
-            New arrays (copies), one per parameter, same shapes and order as :attr:`params`.
-        """
-        v = np.asarray(vector, dtype=np.float64)
-        if v.shape != (self.num_params,):
-            raise ValueError(f"vector must have shape ({self.num_params},), got {v.shape}")
-        out: list[Array] = []
-        start = 0
-        for p in self.params:
-            out.append(v[start : start + p.size].reshape(p.shape).copy())
-            start += p.size
-        return out
-
-    def set_flat_params(self, vector: ArrayLike) -> None:
-        """Overwrite every parameter in place from a flat vector (undoes :meth:`flat_params`)."""
-        v = np.asarray(vector, dtype=np.float64)
-        if not np.all(np.isfinite(v)):
-            raise ValueError("vector must be finite")
-        for p, new in zip(self.params, self.unflatten(v), strict=True):
-            p[...] = new
-
     def copy(self) -> MLP:
-        """An independent copy of the network (same architecture and parameters)."""
-        clone = MLP.__new__(MLP)
-        clone.sizes = self.sizes
-        clone.activation = self.activation
-        clone.output = self.output
-        clone.init = self.init
-        clone.layer_norm = self.layer_norm
-        clone.ln_eps = self.ln_eps
-        clone.weights = [w.copy() for w in self.weights]
-        clone.biases = [b.copy() for b in self.biases]
-        clone.gains = [g.copy() for g in self.gains]
-        clone.shifts = [b.copy() for b in self.shifts]
-        return clone
+        """An independent copy of the network: same class, attributes and parameters.
 
-    def _structured(self, direction: ArrayLike | Sequence[ArrayLike], argument: str) -> list[Array]:
-        """Turn a flat vector or a list shaped like :attr:`params` into a list of arrays."""
-        if isinstance(direction, (list, tuple)):
-            if len(direction) != len(self.params):
-                raise ValueError(
-                    f"{argument} must have {len(self.params)} arrays (W1, b1, ...), "
-                    f"got {len(direction)}"
-                )
-            out = []
-            for i, (d, p) in enumerate(zip(direction, self.params, strict=True)):
-                arr = np.asarray(d, dtype=np.float64)
-                if arr.shape != p.shape:
-                    raise ValueError(f"{argument}[{i}] must have shape {p.shape}, got {arr.shape}")
-                out.append(arr)
-            return out
-        v = np.asarray(direction, dtype=np.float64)
-        if v.shape != (self.num_params,):
-            raise ValueError(
-                f"{argument} must be a list shaped like params or a flat vector of length "
-                f"{self.num_params}, got shape {v.shape}"
-            )
-        return self.unflatten(v)
+        A deep copy, so that an attribute added later (or by a subclass) is copied too
+        and the copy's arrays share no memory with the original's.
+        """
+        return copy.deepcopy(self)
 
     # -- forward ------------------------------------------------------------------
     def _check_X(self, X: ArrayLike) -> Array:
@@ -438,7 +309,7 @@ class MLP:
                     scales.append(s)
                 else:
                     h = z
-                a = _activation(self.activation, h)
+                a = apply_activation(self.activation, h)
             else:
                 a = self.output_activation(z)
             activations.append(a)
@@ -511,7 +382,7 @@ class MLP:
         return arr
 
     def _check_kind(self, kind: str) -> str:
-        kind = _check_choice(kind, LOSS_KINDS, "kind")
+        kind = check_choice(kind, LOSS_KINDS, "kind")
         if kind == "ce" and self.output == "identity":
             raise ValueError('kind="ce" needs output="softmax" or "sigmoid", not "identity"')
         return kind
@@ -567,10 +438,11 @@ class MLP:
         if kind == "ce":
             if self.output == "softmax":
                 return cross_entropy_grad(z, Y, reduction="none")
-            return bce_with_logits_grad(z, Y, reduction="none")
-        g = 2.0 * (a - Y)  # dC_n/da
+            return binary_cross_entropy_with_logits_grad(z, Y, reduction="none")
         if self.output == "sigmoid":
-            return g * sigmoid_grad(z)
+            # 2 (a - y) sigma'(z), with sigma(z) - y formed without cancellation
+            return mse_sigmoid_grad(z, Y, reduction="none")
+        g = 2.0 * (a - Y)  # dC_n/da
         if self.output == "identity":
             return g
         # softmax: (J^T g)_k = a_k (g_k - sum_j a_j g_j)
@@ -598,7 +470,7 @@ class MLP:
             grads[i + 1] = delta.sum(axis=0) / n  # BP3
             if layer > 1:  # BP2, through f and (if present) the layer norm of layer - 1
                 below = layer - 1
-                dh = (delta @ self.weights[layer - 1]) * _activation_prime(
+                dh = (delta @ self.weights[layer - 1]) * activation_derivative(
                     self.activation, self._pre_activation(cache, below)
                 )
                 if self.layer_norm:
@@ -606,7 +478,7 @@ class MLP:
                     j = self._index(below)
                     grads[j + 2] = np.sum(dh * zhat, axis=0) / n  # d gamma
                     grads[j + 3] = dh.sum(axis=0) / n  # d beta
-                    delta = _layer_norm_backward(dh, zhat, s, self.gains[below - 1])
+                    delta = layer_norm_backward(dh, zhat, s, self.gains[below - 1])
                 else:
                     delta = dh
         return grads
@@ -663,11 +535,11 @@ class MLP:
                 if self.layer_norm:
                     gain, shift = self.gains[layer - 1], self.shifts[layer - 1]
                     h, zhat, s = layer_norm(z, gain, shift, self.ln_eps)
-                    dh = dirs[i + 2] * zhat + gain * _layer_norm_tangent(dz, zhat, s) + dirs[i + 3]
+                    dh = dirs[i + 2] * zhat + gain * layer_norm_tangent(dz, zhat, s) + dirs[i + 3]
                 else:
                     h, dh = z, dz
-                a = _activation(self.activation, h)
-                da = _activation_prime(self.activation, h) * dh
+                a = apply_activation(self.activation, h)
+                da = activation_derivative(self.activation, h) * dh
         return z, dz
 
     def __repr__(self) -> str:
@@ -676,90 +548,3 @@ class MLP:
             f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
             f"output={self.output!r}{extra})"
         )
-
-
-def fit(
-    model: MLP,
-    X: ArrayLike,
-    y: ArrayLike,
-    *,
-    optimizer: object,
-    epochs: int,
-    kind: str = "ce",
-    batch_size: int | None = None,
-    seed: int = 0,
-    X_eval: ArrayLike | None = None,
-    y_eval: ArrayLike | None = None,
-) -> dict[str, list[float]]:
-    """Train ``model`` in place with mini-batch gradient steps.
-
-    Each epoch shuffles the rows with ``numpy.random.default_rng(seed)`` and
-    takes one ``optimizer.step(model.params, grads)`` per batch (see
-    :mod:`celesson.optim`).
-
-    Parameters
-    ----------
-    model : MLP
-    X, y : training inputs ``(N, n_0)`` and labels/targets (see :meth:`MLP.targets`)
-    optimizer : object with ``step(params, grads)``
-        E.g. :class:`celesson.optim.GradientDescent` or :class:`celesson.optim.Adam`.
-    epochs : int
-        Number of passes over the data, >= 0.
-    kind : {"ce", "mse"}
-        Loss to minimise.
-    batch_size : int or None
-        Rows per step; ``None`` means the full batch.
-    seed : int
-        Seed of the shuffling.
-    X_eval, y_eval : optional held-out inputs and integer labels
-        When given, the history also records their loss and accuracy.
-
-    Returns
-    -------
-    dict
-        ``"loss"`` and ``"accuracy"`` on the training set (and ``"eval_loss"``,
-        ``"eval_accuracy"`` when evaluation data are given), one entry per epoch
-        plus the initial state (length ``epochs + 1``).
-    """
-    if not isinstance(model, MLP):
-        raise TypeError(f"model must be an MLP, got {type(model).__name__}")
-    if not callable(getattr(optimizer, "step", None)):
-        raise TypeError("optimizer must have a step(params, grads) method")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-    Xa = model._check_X(X)
-    ya = np.asarray(y)
-    n = Xa.shape[0]
-    if ya.shape[0] != n:
-        raise ValueError(f"y must have {n} rows, got {ya.shape[0]}")
-    if batch_size is None:
-        batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be an int or None, got {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    evaluate = X_eval is not None and y_eval is not None
-    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
-    if evaluate:
-        history.update(eval_loss=[], eval_accuracy=[])
-
-    def record() -> None:
-        history["loss"].append(model.loss(Xa, ya, kind))
-        if ya.ndim == 1 and np.issubdtype(ya.dtype, np.integer):
-            history["accuracy"].append(model.accuracy(Xa, ya))
-        else:
-            history["accuracy"].append(float("nan"))
-        if X_eval is not None and y_eval is not None:
-            history["eval_loss"].append(model.loss(X_eval, y_eval, kind))
-            history["eval_accuracy"].append(model.accuracy(X_eval, y_eval))
-
-    rng = np.random.default_rng(seed)
-    record()
-    for _ in range(epochs):
-        order = rng.permutation(n) if batch_size < n else np.arange(n)
-        for start in range(0, n, batch_size):
-            rows = order[start : start + batch_size]
-            grads = model.gradients(Xa[rows], ya[rows], kind)
-            optimizer.step(model.params, grads)  # type: ignore[attr-defined]
-        record()
-    return history

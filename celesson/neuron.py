@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from celesson.grads import bce_with_logits_grad, sigmoid_grad
+from celesson.grads import binary_cross_entropy_with_logits_grad, mse_sigmoid_grad
 from celesson.losses import binary_cross_entropy_with_logits, mse_loss
 from celesson.numerics import sigmoid
 
@@ -139,17 +139,16 @@ def train_single_neuron(
     if loss not in ("ce", "mse"):
         raise ValueError(f'loss must be "ce" or "mse", got {loss!r}')
 
-    n = xs.size
     rows: list[tuple[float, float, float, float, float, float]] = []
     for step in range(epochs + 1):
         z = w * xs + b
         a = sigmoid(z)
         if loss == "ce":
             value = float(binary_cross_entropy_with_logits(z, ys, reduction="mean"))
-            dz = bce_with_logits_grad(z, ys, reduction="none") / n
+            dz = binary_cross_entropy_with_logits_grad(z, ys)  # of the mean loss
         else:
             value = float(mse_loss(a, ys, reduction="mean"))
-            dz = 2.0 * (a - ys) * sigmoid_grad(z) / n
+            dz = mse_sigmoid_grad(z, ys)  # of the mean loss
         gw, gb = float(np.sum(dz * xs)), float(np.sum(dz))
         rows.append((w, b, float(a[0]), value, gw, gb))
         if step < epochs:

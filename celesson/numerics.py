@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _rows
+from . import _kernels, _rows
 from ._validation import as_float_array, check_axis, finish
 
 __all__ = ["log_sigmoid", "log_softmax", "logsumexp", "sigmoid", "softmax"]
@@ -92,7 +92,7 @@ def sigmoid(z: ArrayLike) -> Any:
     0.0
     """
     z = as_float_array(z, "z")
-    return finish(_sigmoid(z))
+    return finish(_kernels.sigmoid(z))
 
 
 def log_sigmoid(z: ArrayLike) -> Any:
@@ -126,52 +126,15 @@ def log_sigmoid(z: ArrayLike) -> Any:
     -1000.0
     """
     z = as_float_array(z, "z")
-    return finish(_log_sigmoid(z))
+    return finish(_kernels.log_sigmoid(z))
 
 
-def _log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """:func:`log_sigmoid` without input checks (``z`` float64, no NaN); always an array."""
-    # log sigma(z) = -softplus(-z) = min(z, 0) - softplus(-|z|)
-    return np.asarray(np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z))))
 
 
-#: Values per block in :func:`_sigmoid`: its two work arrays (512 KB each) stay in
-#: the cache, so each pass over a block costs arithmetic, not memory traffic.
-_BLOCK = 2**16
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    r""":func:`sigmoid` without input checks; always returns an array.
-
-    :math:`\sigma(z) = e^{\min(z, 0)} / (1 + e^{-|z|})`: the numerator is
-    :math:`1` for :math:`z \ge 0` and :math:`e^{z}` otherwise, so this is
-    :math:`1/(1+e^{-z})` or :math:`e^{z}/(1+e^{z})` without a branch or a mask.
-    Both exponents are :math:`\le 0`, so nothing overflows.  The work is done in
-    blocks of ``_BLOCK`` values with one reused buffer for the denominator.
-    """
-    out = np.empty(z.shape)
-    flat_z, flat_out = z.reshape(-1), out.reshape(-1)
-    buffer = np.empty(min(_BLOCK, flat_z.size))
-    for start in range(0, flat_z.size, _BLOCK):
-        zb = flat_z[start : start + _BLOCK]
-        num = flat_out[start : start + _BLOCK]
-        den = buffer[: zb.size]
-        np.minimum(zb, 0.0, out=num)
-        np.exp(num, out=num)  # e^{min(z, 0)} in [0, 1]
-        np.copysign(zb, -1.0, out=den)  # -|z|
-        np.exp(den, out=den)
-        den += 1.0  # 1 + e^{-|z|} in [1, 2]
-        num /= den
-    return out
 
 
-def _softmax(z: np.ndarray, axis: int, name: str = "z") -> np.ndarray:
-    """:func:`softmax` of a float64 array with a valid axis (checks the values)."""
-    rows = _rows.as_rows(z, axis, name)
-    out = np.empty(rows.shape)
-    for rs, work in _rows.row_blocks(*rows.shape):
-        _rows.softmax_block(rows[rs], out[rs], work, name)
-    return _rows.from_rows(out, z, axis)
 
 
 def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
@@ -204,7 +167,7 @@ def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     """
     z = as_float_array(z, "z", check_nan=False)
     axis = check_axis(axis, z.ndim)
-    return _softmax(z, axis)
+    return _kernels.softmax(z, axis)
 
 
 def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:

@@ -21,18 +21,15 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import check_real_scalar
+
 __all__ = ["Adam", "GradientDescent", "Optimizer", "clip_grad_norm"]
 
 Array = NDArray[np.float64]
 
 
 def _check_positive(value: float, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{argument} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if not (np.isfinite(v) and v > 0.0):
-        raise ValueError(f"{argument} must be a finite number > 0, got {value!r}")
-    return v
+    return check_real_scalar(value, argument, lo=0.0, lo_open=True)
 
 
 def _check_pair(params: Sequence[Array], grads: Sequence[Array]) -> list[Array]:

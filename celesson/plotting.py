@@ -8,7 +8,6 @@ stored notebook outputs stay free of reprs that would differ between runs.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import matplotlib as mpl
@@ -102,8 +101,3 @@ def show(fig: Figure) -> None:
 
     display({"image/png": png_bytes(fig)}, raw=True)
 
-
-def iter_colors() -> Iterator[str]:
-    """Yield the house colours in order, cycling forever."""
-    while True:
-        yield from PALETTE

@@ -1,15 +1,16 @@
 """High-precision references (mpmath, 50+ digits) and adversarial inputs for the tests.
 
-Error measure: the error of a float64 result ``x`` against the exact value ``r`` in
-units in the last place of ``r``:
+Error measure: one ruler for the tests, the benchmark and the book,
+:func:`benchmarks.ulp.ulp_error`: the error of a float64 result ``x`` against the exact
+value ``T`` in units in the last place of ``fl(T)`` (``T`` rounded to float64),
 
-    ulp_error(x, r) = |x - r| / ulp(r),
+    ulp_error(x, T) = |x - T| / ulp(fl(T)),
 
-where ``ulp(r)`` is the spacing of float64 numbers at ``|r|``: ``2**(e - 52)`` for
-``2**e <= |r| < 2**(e + 1)`` in the normal range and ``2**-1074`` (the smallest
-subnormal) below ``2**-1022``.  A correctly rounded result has error <= 0.5.
+where ``ulp(t)`` is ``2**(e - 52)`` for ``2**e <= |t| < 2**(e + 1)`` in the normal range
+and ``2**-1074`` (the smallest subnormal) below ``2**-1022``.  A correctly rounded result
+has error <= 0.5.
 
-Underflow rule: a result may be 0 only where ``|r| < 2**-1074``, i.e. where the
+Underflow rule: a result may be 0 only where ``|T| < 2**-1074``, i.e. where the
 true value is below the smallest subnormal (then 0 is within one subnormal ULP).
 """
 
@@ -20,6 +21,8 @@ import functools
 import mpmath as mp
 import numpy as np
 
+from benchmarks import ulp
+
 DPS = 60
 mp.mp.dps = DPS
 
@@ -28,25 +31,22 @@ ULP_TARGET = 2.0
 
 
 SMALLEST_SUBNORMAL = mp.mpf(2) ** -1074
-_MIN_NORMAL = mp.mpf(2) ** -1022
 
 
 def ulp_of(ref: mp.mpf) -> mp.mpf:
-    """Spacing of float64 numbers at |ref| (see the module docstring)."""
-    ref = abs(ref)
-    if ref < _MIN_NORMAL:
-        return SMALLEST_SUBNORMAL
-    _, e = mp.frexp(ref)  # ref = f * 2**e with 0.5 <= f < 1
-    return mp.mpf(2) ** (e - 53)
+    """``ulp(fl(ref))``, the benchmark ruler's unit at the exact value ``ref``."""
+    t, _ = ulp.split(mp.mpf(ref))
+    return mp.mpf(float(ulp.ulp(t)[()]))
 
 
 def ulp_error(x: float, ref: mp.mpf) -> float:
-    """ULP error of the float ``x`` against the exact ``ref`` (inf if x is inf/NaN)."""
-    if mp.isinf(ref):
-        return 0.0 if (np.isinf(x) and np.sign(x) == mp.sign(ref)) else float("inf")
-    if not np.isfinite(x):
-        return float("inf")
-    return float(abs(mp.mpf(float(x)) - ref) / ulp_of(ref))
+    """ULP error of the float ``x`` against the exact ``ref`` (inf if x is inf/NaN).
+
+    The benchmark's ruler (:mod:`benchmarks.ulp`): ``ref`` is split into
+    ``fl(ref) + rest`` and the error is measured in units of ``ulp(fl(ref))``.
+    """
+    t, r = ulp.split(mp.mpf(ref))
+    return float(ulp.ulp_error(float(x), t, r)[()])
 
 
 def zero_allowed(ref: mp.mpf) -> bool:

@@ -34,9 +34,9 @@ W_OUT = RNG.normal(size=(D, K))
 
 # name of the gradient: (loss as a function of x, gradient as a function of x, x)
 PAIRS: dict[str, tuple[Callable, Callable, np.ndarray]] = {
-    "bce_with_logits_grad": (
+    "binary_cross_entropy_with_logits_grad": (
         lambda v: cl.binary_cross_entropy_with_logits(v, Y_BIN),
-        lambda v: cl.bce_with_logits_grad(v, Y_BIN),
+        lambda v: cl.binary_cross_entropy_with_logits_grad(v, Y_BIN),
         Z_BIN,
     ),
     "binary_cross_entropy_grad": (
@@ -44,9 +44,9 @@ PAIRS: dict[str, tuple[Callable, Callable, np.ndarray]] = {
         lambda v: cl.binary_cross_entropy_grad(v, Y_BIN),
         P_BIN,
     ),
-    "focal_loss_grad": (
-        lambda v: cl.focal_loss(v, Y_BIN),
-        lambda v: cl.focal_loss_grad(v, Y_BIN),
+    "sigmoid_focal_loss_grad": (
+        lambda v: cl.sigmoid_focal_loss(v, Y_BIN),
+        lambda v: cl.sigmoid_focal_loss_grad(v, Y_BIN),
         Z_BIN,
     ),
     "mse_loss_grad": (
@@ -137,3 +137,24 @@ def test_a_gradient_of_the_sum_next_to_a_mean_loss_is_rejected() -> None:
     )
     assert not result
 
+
+
+@pytest.mark.parametrize(
+    ("loss", "grad", "x"),
+    [
+        (cl.nll_loss, cl.nll_loss_grad, cl.log_softmax(Z_MC, axis=-1)),
+        (cl.softmax_focal_loss, cl.softmax_focal_loss_grad, Z_MC),
+        (cl.cross_entropy, cl.cross_entropy_grad, Z_MC),
+    ],
+)
+def test_every_multiclass_loss_takes_the_class_axis(loss, grad, x) -> None:
+    # classes first (axis=0) on the transposed batch: the same per-sample losses, and the
+    # transposed gradient, which also passes the check there
+    xt = np.ascontiguousarray(x.T)
+    np.testing.assert_array_equal(
+        loss(xt, T_MC, axis=0, reduction="none"), loss(x, T_MC, reduction="none"))
+    np.testing.assert_array_equal(grad(xt, T_MC, axis=0), grad(x, T_MC).T)
+    assert cl.check_gradient(lambda v: float(loss(v, T_MC, axis=0)),
+                             lambda v: grad(v, T_MC, axis=0), xt)
+    with pytest.raises(ValueError, match="target"):
+        loss(xt, T_MC)  # classes are not on the last axis of xt: shapes do not match

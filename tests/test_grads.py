@@ -37,7 +37,7 @@ _Y, _G, _AL = sp.Symbol("y", real=True), sp.Symbol("g", nonnegative=True), sp.Sy
 ELEMENTWISE = {
     # name: (closed form(x, y, reduction), loss(x, y, reduction), sympy loss in (z, y))
     "bce_with_logits": (
-        cl.bce_with_logits_grad,
+        cl.binary_cross_entropy_with_logits_grad,
         cl.binary_cross_entropy_with_logits,
         S.bce_logits(S.z, _Y),
     ),
@@ -47,18 +47,18 @@ ELEMENTWISE = {
         S.mse(S.sigma(S.z), _Y),
     ),
     "focal_g2": (
-        functools.partial(cl.focal_loss_grad, gamma=2.0),
-        functools.partial(cl.focal_loss, gamma=2.0),
+        functools.partial(cl.sigmoid_focal_loss_grad, gamma=2.0),
+        functools.partial(cl.sigmoid_focal_loss, gamma=2.0),
         S.focal_logits(S.z, _Y, 2),
     ),
     "focal_g0.5_a0.25": (
-        functools.partial(cl.focal_loss_grad, gamma=0.5, alpha=0.25),
-        functools.partial(cl.focal_loss, gamma=0.5, alpha=0.25),
+        functools.partial(cl.sigmoid_focal_loss_grad, gamma=0.5, alpha=0.25),
+        functools.partial(cl.sigmoid_focal_loss, gamma=0.5, alpha=0.25),
         S.focal_logits(S.z, _Y, sp.Rational(1, 2), sp.Rational(1, 4)),
     ),
     "focal_g3.7": (
-        functools.partial(cl.focal_loss_grad, gamma=3.7),
-        functools.partial(cl.focal_loss, gamma=3.7),
+        functools.partial(cl.sigmoid_focal_loss_grad, gamma=3.7),
+        functools.partial(cl.sigmoid_focal_loss, gamma=3.7),
         S.focal_logits(S.z, _Y, sp.Float("3.7", 50)),
     ),
 }
@@ -109,22 +109,24 @@ def test_sigmoid_grad_against_sympy_and_tails():
 def test_binary_gradients_keep_relative_accuracy_in_the_tails():
     # sigma(z) - y for y = 1 is -sigma(-z): tiny but exact, not 0
     z = np.array([20.0, 40.0, 300.0, 700.0])
-    got = cl.bce_with_logits_grad(z, 1.0, reduction="none")
+    got = cl.binary_cross_entropy_with_logits_grad(z, 1.0, reduction="none")
     for g, v in zip(got, z, strict=True):
         assert float(g) == pytest.approx(-float(1 / (1 + mp.exp(mp.mpf(v)))), rel=3e-16, abs=0)
     # focal gradient for a confident correct prediction: tiny and accurate
     deriv = _sympy_derivative("focal_g2")
     for v in (30.0, 60.0):
         ref = deriv(mp.mpf(v), mp.mpf(1))
-        assert float(cl.focal_loss_grad(v, 1.0)) == pytest.approx(float(ref), rel=1e-14, abs=0)
+        got = float(cl.sigmoid_focal_loss_grad(v, 1.0))
+        assert got == pytest.approx(float(ref), rel=1e-14, abs=0)
         ref0 = deriv(mp.mpf(-v), mp.mpf(0))
-        assert float(cl.focal_loss_grad(-v, 0.0)) == pytest.approx(float(ref0), rel=1e-14, abs=0)
+        got0 = float(cl.sigmoid_focal_loss_grad(-v, 0.0))
+        assert got0 == pytest.approx(float(ref0), rel=1e-14, abs=0)
 
 
 def test_focal_gradient_with_gamma_zero_is_the_bce_gradient():
     z = np.linspace(-10, 10, 41)
-    np.testing.assert_array_equal(cl.focal_loss_grad(z, 1.0, gamma=0.0),
-                                  cl.bce_with_logits_grad(z, 1.0))
+    np.testing.assert_array_equal(cl.sigmoid_focal_loss_grad(z, 1.0, gamma=0.0),
+                                  cl.binary_cross_entropy_with_logits_grad(z, 1.0))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -315,7 +317,8 @@ def test_sigmoid_and_bce_gradients_ulp_on_adversarial_set():
     assert worst <= SIGMOID_GRAD_MAX_ULP
     for y, sign in ((1.0, -1), (0.0, 1)):
         refs = [sign * mpref.sigmoid(sign * v) for v in zs]
-        worst, _ = mpref.worst_ulp(cl.bce_with_logits_grad(zs, y, reduction="none"), refs)
+        got = cl.binary_cross_entropy_with_logits_grad(zs, y, reduction="none")
+        worst, _ = mpref.worst_ulp(got, refs)
         assert worst <= BCE_GRAD_MAX_ULP
 
 
@@ -369,7 +372,7 @@ def test_bce_pos_weight_grad_matches_central_differences(reduction):
     y = np.where(rng.random((4, 3)) < 0.5, 1.0, 0.0)
     y[0] = [0.2, 0.7, 0.5]
     opts = dict(pos_weight=np.array([0.5, 4.0, 1.0]), weight=np.array([[1.0], [2.0], [0.0], [1.5]]))
-    g = cl.bce_with_logits_grad(z0, y, reduction=reduction, **opts)
+    g = cl.binary_cross_entropy_with_logits_grad(z0, y, reduction=reduction, **opts)
     cot = rng.standard_normal((4, 3)) if reduction == "none" else 1.0
 
     def f(z):
@@ -383,13 +386,14 @@ def test_bce_pos_weight_moves_the_optimum_by_log_p():
     """For a soft target y the loss is stationary at logit(y) + log(p), not at logit(y)."""
     y, p = 0.2, 4.0
     z_star = float(mp.log(y / (1 - y)) + mp.log(p))
-    assert abs(cl.bce_with_logits_grad(z_star, y, pos_weight=p)) < 1e-15
-    assert abs(cl.bce_with_logits_grad(float(mp.log(y / (1 - y))), y, pos_weight=p)) > 0.1
+    assert abs(cl.binary_cross_entropy_with_logits_grad(z_star, y, pos_weight=p)) < 1e-15
+    z_logit = float(mp.log(y / (1 - y)))
+    assert abs(cl.binary_cross_entropy_with_logits_grad(z_logit, y, pos_weight=p)) > 0.1
 
 
 def test_bce_pos_weight_grad_keeps_relative_accuracy_for_large_logits():
     z = np.array([40.0, 200.0, 700.0])
-    g = cl.bce_with_logits_grad(z, 1.0, pos_weight=3.0, reduction="none")
+    g = cl.binary_cross_entropy_with_logits_grad(z, 1.0, pos_weight=3.0, reduction="none")
     for gi, zi in zip(g, z, strict=True):
         ref = -3 / (1 + mp.exp(mp.mpf(zi)))  # -p sigma(-z), without 1 - sigma(z)
         assert abs(mp.mpf(float(gi)) - ref) <= 4 * abs(ref) * mp.mpf(2) ** -53

@@ -16,12 +16,12 @@ from celesson import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     entropy,
-    focal_loss,
     kl_divergence,
     log_softmax,
     mse_loss,
     nll_loss,
     sigmoid,
+    sigmoid_focal_loss,
     smooth_labels,
     softmax_focal_loss,
 )
@@ -188,22 +188,25 @@ def test_focal_loss_matches_lin_et_al():
     p = 1 / (1 + mp.exp(-mp.mpf(z)))
     fl_pos = -alpha * (1 - p) ** 2 * mp.log(p)
     fl_neg = -(1 - alpha) * p**2 * mp.log(1 - p)
-    assert focal_loss(z, 1.0, gamma, alpha) == pytest.approx(float(fl_pos), rel=1e-15, abs=0)
-    assert focal_loss(z, 0.0, gamma, alpha) == pytest.approx(float(fl_neg), rel=1e-15, abs=0)
+    pos = sigmoid_focal_loss(z, 1.0, gamma=gamma, alpha=alpha)
+    neg = sigmoid_focal_loss(z, 0.0, gamma=gamma, alpha=alpha)
+    assert pos == pytest.approx(float(fl_pos), rel=1e-15, abs=0)
+    assert neg == pytest.approx(float(fl_neg), rel=1e-15, abs=0)
     # no alpha: alpha_t = 1
-    assert focal_loss(z, 1.0, gamma) == pytest.approx(float(fl_pos / alpha), rel=1e-15, abs=0)
+    no_alpha = sigmoid_focal_loss(z, 1.0, gamma=gamma)
+    assert no_alpha == pytest.approx(float(fl_pos / alpha), rel=1e-15, abs=0)
     # gamma = 0 is the binary cross-entropy exactly
     zz = np.linspace(-30, 30, 61)
     np.testing.assert_array_equal(
-        focal_loss(zz, 1.0, gamma=0.0, reduction="none"),
+        sigmoid_focal_loss(zz, 1.0, gamma=0.0, reduction="none"),
         binary_cross_entropy_with_logits(zz, 1.0, reduction="none"),
     )
     # confident and right: the modulating factor makes it far smaller than CE
-    assert focal_loss(10.0, 1.0) < 1e-8 * binary_cross_entropy_with_logits(10.0, 1.0)
+    assert sigmoid_focal_loss(10.0, 1.0) < 1e-8 * binary_cross_entropy_with_logits(10.0, 1.0)
     # large logits stay finite and accurate (computed via log-sigmoid, not log(p))
-    big = focal_loss(50.0, 1.0, gamma=2.0)
+    big = sigmoid_focal_loss(50.0, 1.0, gamma=2.0)
     assert big == pytest.approx(float(mp.exp(-150)), rel=1e-14, abs=0)
-    assert focal_loss(-np.inf, 1.0) == np.inf and focal_loss(np.inf, 1.0) == 0.0
+    assert sigmoid_focal_loss(-np.inf, 1.0) == np.inf and sigmoid_focal_loss(np.inf, 1.0) == 0.0
 
 
 def test_softmax_focal_loss_of_a_confident_row_is_accurate():
@@ -241,7 +244,8 @@ def test_smooth_labels_conventions():
     # probability input: the uniform mixture, and "others" sends mass to the other classes
     y = np.array([0.5, 0.5, 0.0])
     np.testing.assert_allclose(smooth_labels(y, 3, 0.3), 0.7 * y + 0.1)
-    np.testing.assert_allclose(smooth_labels(y, 3, 0.3, "others"), 0.7 * y + 0.15 * (1 - y))
+    np.testing.assert_allclose(smooth_labels(y, 3, 0.3, convention="others"),
+                               0.7 * y + 0.15 * (1 - y))
     assert np.array_equal(smooth_labels(2, 3, 0.0), [0.0, 0.0, 1.0])
 
 
@@ -279,7 +283,7 @@ def test_mse_loss():
         lambda r: binary_cross_entropy(np.array([0.2, 0.7, 0.9]), np.array([0.0, 1.0, 1.0]),
                                        reduction=r),
         lambda r: binary_cross_entropy_with_logits(np.array([-1.0, 0.5, 3.0]), 1.0, reduction=r),
-        lambda r: focal_loss(np.array([-1.0, 0.5, 3.0]), 0.0, reduction=r),
+        lambda r: sigmoid_focal_loss(np.array([-1.0, 0.5, 3.0]), 0.0, reduction=r),
         lambda r: mse_loss(np.array([-1.0, 0.5, 3.0]), 0.0, reduction=r),
         lambda r: cross_entropy(np.arange(9.0).reshape(3, 3) % 4, [0, 1, 2], reduction=r),
         lambda r: softmax_focal_loss(np.arange(9.0).reshape(3, 3) % 4, [0, 1, 2], reduction=r),

@@ -350,10 +350,10 @@ def test_gelu_is_the_tanh_form_and_its_derivative():
     """GELU(z) = z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2 against mpmath, and its slope."""
     import mpmath
 
-    from celesson.mlp import _activation, _activation_prime
+    from celesson.activations import activation_derivative, apply_activation
 
     z = np.linspace(-12.0, 12.0, 481)
-    got, slope = _activation("gelu", z), _activation_prime("gelu", z)
+    got, slope = apply_activation("gelu", z), activation_derivative("gelu", z)
     with mpmath.workdps(250):  # 1 + tanh(u) cancels to ~1e-124 at z = -12
         c = mpmath.sqrt(2 / mpmath.pi)
 
@@ -436,3 +436,19 @@ def test_uniform_init_is_pytorch_linear_default_and_params_order():
         MLP([3, 2], layer_norm=1)
     with pytest.raises(ValueError, match="ln_eps"):
         MLP([3, 2], ln_eps=0.0)
+
+
+def test_copy_is_independent_and_keeps_the_class_and_every_attribute():
+    class Tagged(MLP):
+        gamma = 3.0
+
+    net = Tagged([3, 4, 2], activation="tanh", seed=2)
+    net.note = "added after construction"
+    clone = net.copy()
+    assert type(clone) is Tagged and clone.note == "added after construction"
+    assert clone.activation == "tanh" and clone.sizes == net.sizes
+    for a, b in zip(net.params, clone.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert not np.shares_memory(a, b)
+    clone.params[0][...] = 0.0
+    assert np.any(net.params[0] != 0.0)

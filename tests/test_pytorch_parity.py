@@ -28,8 +28,8 @@ torch = pytest.importorskip(
 F = torch.nn.functional
 
 from celesson import (  # noqa: E402 (after the skip)
-    bce_with_logits_grad,
     binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
     cross_entropy,
     cross_entropy_grad,
     nll_loss,
@@ -216,8 +216,8 @@ def _check_bce(c: dict) -> None:
     _close(binary_cross_entropy_with_logits(z, y, reduction=c["reduction"], **opts),
            _torch_value(ref), scale, "binary_cross_entropy_with_logits")
     ref.sum().backward()
-    _close(bce_with_logits_grad(z, y, reduction=c["reduction"], **opts), _torch_value(zt.grad),
-           60.0, "bce_with_logits_grad")
+    _close(binary_cross_entropy_with_logits_grad(z, y, reduction=c["reduction"], **opts),
+           _torch_value(zt.grad), 60.0, "binary_cross_entropy_with_logits_grad")
 
 
 # ---------------------------------------------------------------------- tests

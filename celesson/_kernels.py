@@ -1,0 +1,83 @@
+"""The unchecked kernels behind the public numerics and gradients.
+
+Each function here assumes its caller has validated the input (a float64 array without
+NaN, a valid axis) and always returns an array; the public functions in
+:mod:`celesson.numerics` and :mod:`celesson.grads` check their arguments, call these
+and turn 0-d results into scalars. Package-internal: chapters use the public functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _rows
+from ._summation import two_prod
+
+
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """:func:`celesson.log_sigmoid` without input checks (float64 ``z``, no NaN); an array."""
+    # log sigma(z) = -softplus(-z) = min(z, 0) - softplus(-|z|)
+    return np.asarray(np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z))))
+
+
+#: Values per block in :func:`sigmoid`: its two work arrays (512 KB each) stay in
+#: the cache, so each pass over a block costs arithmetic, not memory traffic.
+BLOCK = 2**16
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    r""":func:`celesson.sigmoid` without input checks; always returns an array.
+
+    :math:`\sigma(z) = e^{\min(z, 0)} / (1 + e^{-|z|})`: the numerator is
+    :math:`1` for :math:`z \ge 0` and :math:`e^{z}` otherwise, so this is
+    :math:`1/(1+e^{-z})` or :math:`e^{z}/(1+e^{z})` without a branch or a mask.
+    Both exponents are :math:`\le 0`, so nothing overflows.  The work is done in
+    blocks of ``BLOCK`` values with one reused buffer for the denominator.
+    """
+    out = np.empty(z.shape)
+    flat_z, flat_out = z.reshape(-1), out.reshape(-1)
+    buffer = np.empty(min(BLOCK, flat_z.size))
+    for start in range(0, flat_z.size, BLOCK):
+        zb = flat_z[start : start + BLOCK]
+        num = flat_out[start : start + BLOCK]
+        den = buffer[: zb.size]
+        np.minimum(zb, 0.0, out=num)
+        np.exp(num, out=num)  # e^{min(z, 0)} in [0, 1]
+        np.copysign(zb, -1.0, out=den)  # -|z|
+        np.exp(den, out=den)
+        den += 1.0  # 1 + e^{-|z|} in [1, 2]
+        num /= den
+    return out
+
+
+def softmax(z: np.ndarray, axis: int, name: str = "z") -> np.ndarray:
+    """:func:`celesson.softmax` of a float64 array with a valid axis (checks the values)."""
+    rows = _rows.as_rows(z, axis, name)
+    out = np.empty(rows.shape)
+    for rs, work in _rows.row_blocks(*rows.shape):
+        _rows.softmax_block(rows[rs], out[rs], work, name)
+    return _rows.from_rows(out, z, axis)
+
+
+def sigmoid_grad(z: np.ndarray) -> np.ndarray:
+    """:func:`celesson.sigmoid_grad` of a checked float64 array; always returns an array."""
+    e = np.exp(-np.abs(z))
+    d = 1.0 + e
+    d_lo = e - (d - 1.0)  # exact: 1 >= e
+    p, p_lo = two_prod(d, d)
+    d *= 2.0 * d_lo
+    p_lo += d
+    p_lo /= p  # delta
+    e /= p
+    p_lo *= e
+    e -= p_lo
+    return np.asarray(e)
+
+
+def sigmoid_minus_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r""":math:`\sigma(z) - y`, exactly :math:`-\sigma(-z)` where ``y == 1``."""
+    g = np.asarray(sigmoid(z) - y)
+    ones = y == 1.0
+    if ones.any():
+        g[ones] = -sigmoid(-z[ones])
+    return g

@@ -1,0 +1,99 @@
+r"""Hidden-layer activations of :class:`celesson.mlp.MLP` and layer normalisation.
+
+The activations (sigmoid, tanh, ReLU and the tanh form of GELU of Hendrycks and Gimpel
+2016) with their derivatives, and :func:`layer_norm` (Ba et al. 2016) with its backward
+pass and its tangent (the directional derivative used by the step-size radius).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .grads import sigmoid_grad
+from .numerics import sigmoid
+
+Array = NDArray[np.float64]
+
+_GELU_C = float(np.sqrt(2.0 / np.pi))
+_GELU_K = 0.044715
+
+
+def _gelu_gate(z: Array) -> tuple[Array, Array]:
+    r"""The gate of the tanh form of GELU and the argument of its sigmoid.
+
+    :math:`\tfrac12(1 + \tanh u) = \sigma(2u)` with :math:`u = c (z + k z^3)`, so
+    :math:`\mathrm{GELU}(z) = z\,\sigma(2u)`; the sigmoid is evaluated in the form that
+    never overflows, :math:`1/(1+e^{-|w|})` or :math:`e^{-|w|}/(1+e^{-|w|})` by the sign of w.
+    """
+    w = (2.0 * _GELU_C) * z * (1.0 + _GELU_K * z * z)
+    e = np.exp(-np.abs(w))
+    gate = np.where(w >= 0.0, 1.0, e) / (1.0 + e)
+    return gate, w
+
+
+def apply_activation(name: str, z: Array) -> Array:
+    if name == "sigmoid":
+        return sigmoid(z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "gelu":
+        return z * _gelu_gate(z)[0]
+    return np.maximum(z, 0.0)
+
+
+def activation_derivative(name: str, z: Array) -> Array:
+    if name == "sigmoid":
+        return sigmoid_grad(z)
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if name == "gelu":
+        gate, _ = _gelu_gate(z)
+        # d/dz [z sigma(w)] = sigma(w) + z sigma(w) (1 - sigma(w)) w'(z), w' = 2c (1 + 3k z^2)
+        return gate * (1.0 + z * (1.0 - gate) * (2.0 * _GELU_C) * (1.0 + 3.0 * _GELU_K * z * z))
+    return (z > 0.0).astype(np.float64)
+
+
+def layer_norm(z: Array, gain: Array, shift: Array, eps: float) -> tuple[Array, Array, Array]:
+    r"""Layer normalisation of each row: :math:`h = \gamma \odot (z - \mu)/s + \beta`.
+
+    With :math:`\mu = \frac1n\sum_j z_j` and :math:`s = \sqrt{\frac1n\sum_j (z_j-\mu)^2 + \epsilon}`
+    (the biased variance, as in PyTorch's ``LayerNorm``).
+
+    Parameters
+    ----------
+    z : ndarray of shape (N, n)
+    gain, shift : ndarray of shape (n,)
+        :math:`\gamma` and :math:`\beta`.
+    eps : float
+        :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    h, zhat, s : the output ``(N, n)``, the standardised rows :math:`\hat z = (z-\mu)/s`
+        and the scales :math:`s` of shape ``(N, 1)``.
+
+    References
+    ----------
+    Ba, Kiros and Hinton, "Layer Normalization", arXiv:1607.06450 (2016) :cite:`ba2016layernorm`.
+    """
+    u = z - np.mean(z, axis=1, keepdims=True)
+    s = np.sqrt(np.mean(u * u, axis=1, keepdims=True) + eps)
+    zhat = u / s
+    return gain * zhat + shift, zhat, s
+
+
+def layer_norm_backward(dh: Array, zhat: Array, s: Array, gain: Array) -> Array:
+    # d zhat = dh * gain;  dz = (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat)) / s
+    dzhat = dh * gain
+    return (
+        dzhat
+        - np.mean(dzhat, axis=1, keepdims=True)
+        - zhat * np.mean(dzhat * zhat, axis=1, keepdims=True)
+    ) / s
+
+
+def layer_norm_tangent(dz: Array, zhat: Array, s: Array) -> Array:
+    # forward mode: d zhat = (du - zhat * mean(zhat * du)) / s with du = dz - mean(dz)
+    du = dz - np.mean(dz, axis=1, keepdims=True)
+    return (du - zhat * np.mean(zhat * du, axis=1, keepdims=True)) / s
