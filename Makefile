@@ -99,8 +99,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check celesson tests tools chapters benchmarks
 	$(BIN)/python tools/check_notebooks.py $(NOTEBOOKS)
 
+# whole test files per worker: a module's costly fixtures (a graded class, a workspace
+# graded with the hidden tests) are made once, not once on each worker
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests -m "not book and not browser" --ignore=tests/test_exercises.py
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests -m "not book and not browser" --ignore=tests/test_exercises.py
 
 nbval: $(STAMP)
 	$(BIN)/python $(NBVAL) $(NOTEBOOKS)
@@ -175,8 +177,9 @@ html-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "book"
 
 # the browser tests; the slow ones (every lesson run in JupyterLab) with `make browser-slow`
+# the JupyterLab tests share one worker (xdist_group): their server starts once
 browser: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests -m "browser and not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests -m "browser and not slow"
 
 browser-slow: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "browser and slow"
