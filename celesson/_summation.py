@@ -230,13 +230,13 @@ def mul_pairs(
     """
     with np.errstate(over="ignore", invalid="ignore"):
         hi, lo = two_prod(a_hi, b_hi)
+        if b_lo is not None:
+            lo += a_hi * b_lo
+        if a_lo is not None:
+            lo += a_lo * b_hi
         clean = np.isfinite(np.add.reduce(lo, axis=None))  # one pass when all is finite
     if not clean:
         lo = np.where(np.isfinite(lo), lo, 0.0)
-    if b_lo is not None:
-        lo += a_hi * b_lo
-    if a_lo is not None:
-        lo += a_lo * b_hi
     return hi, lo
 
 
@@ -266,16 +266,24 @@ def sum_pairs(hi: np.ndarray, lo: np.ndarray | None, axis: int) -> tuple[np.ndar
     Applied to the products of :func:`mul_pairs` this is algorithm Dot2 of Ogita, Rump
     and Oishi (2005): the result is as accurate as if computed in twice the working
     precision, :math:`|h + l - s| \lesssim (2^{-104} + K^2 2^{-106}) s` for
-    non-negative terms.  ``hi`` is not modified; keepdims.
+    non-negative terms.  An infinite term or sum gives ``inf``.  ``hi`` is not
+    modified; keepdims.
 
     References
     ----------
     Ogita, Rump and Oishi, *Accurate sum and dot product*, SIAM J. Sci. Comput. 26
     (2005) (``ogita2005``).
     """
-    s_hi, s_lo = accurate_sum_pair(np.array(hi, dtype=np.float64), axis)
+    terms = np.array(hi, dtype=np.float64)
+    overflow = None
+    if not np.isfinite(plain_sum(terms, axis)).all():  # a term or the sum is inf
+        overflow = ~np.isfinite(plain_sum(terms, axis))
+        terms[~np.isfinite(terms)] = 0.0
+    s_hi, s_lo = accurate_sum_pair(terms, axis)
     if lo is not None:
         s_lo += plain_sum(np.asarray(lo, dtype=np.float64), axis)
+    if overflow is not None:
+        s_hi[overflow], s_lo[overflow] = np.inf, 0.0
     return s_hi, s_lo
 
 
@@ -295,11 +303,15 @@ def div_pairs(
         \,\big(1 + O(2^{-52})\big)
 
     and the result :math:`\operatorname{fl}(q + r)` is within about half an ULP of
-    the exact quotient.
+    the exact quotient.  Where :func:`two_prod` is not exact (a quotient above about
+    :math:`2^{996}`), the result is ``q``.
     """
     q = n_hi / d_hi
-    p, e = two_prod(q, d_hi)
-    r = (n_hi - p) - e
+    with np.errstate(over="ignore", invalid="ignore"):
+        p, e = two_prod(q, d_hi)  # not exact above about 2**996: then q alone
+        r = (n_hi - p) - e
+    if not np.isfinite(r).all():
+        r = np.where(np.isfinite(r), r, 0.0)
     if n_lo is not None:
         r += n_lo
     if d_lo is not None:

@@ -991,12 +991,16 @@ def _ce_weighted_loss(
         if infinite.any():
             inf_rows = infinite & (w > 0)
             gap[infinite] = 0.0
-        if o.kind == "index":  # eps > 0
-            a = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1))
+        if o.kind == "index":
             own = mul_pairs(*om, row_w[rs], None)  # (1 - eps) w_t
             g_t = (np.take_along_axis(v, targets[rs], axis=1) for v in (gap, gap_lo))
-            a = add_pairs(*a, *mul_pairs(*own, *g_t))
-            c = add_pairs(*mul_pairs(*q, *w_sum), *own)
+            a, c = mul_pairs(*own, *g_t), own
+            if eps > 0.0:
+                a_eps = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1))
+                a = add_pairs(*a, *a_eps)
+                c = add_pairs(*mul_pairs(*q, *w_sum), *own)
+            elif inf_rows is not None:  # only the target's term counts
+                inf_rows = np.take_along_axis(infinite, targets[rs], axis=1) & (row_w[rs] > 0)
         else:
             wy = two_prod(w, probs[rs])
             if inf_rows is not None and eps == 0.0:
@@ -1015,6 +1019,8 @@ def _ce_weighted_loss(
             s_hi, s_lo = mul_pairs(b_hi, b_lo, *_rows.EXP_MINUS_SHIFT)
             b_hi, b_lo = np.where(tiny, s_hi, b_hi), np.where(tiny, s_lo, b_lo)
         h, h_lo = add_pairs(*a, b_hi, b_lo)
+        if not np.isfinite(h_lo).all():  # a product beyond the float64 range: h is inf
+            h_lo[~np.isfinite(h_lo)] = 0.0
         if inf_rows is not None:  # c_k (m - z_k) = inf for z_k = -inf, unless c_k = 0
             bad = inf_rows.any(axis=1, keepdims=True)
             h[bad], h_lo[bad] = np.inf, 0.0

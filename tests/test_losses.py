@@ -573,3 +573,17 @@ def test_new_options_reject_bad_input():
         binary_cross_entropy_with_logits(z, 0.0, pos_weight=[1.0, 2.0])
     with pytest.raises(ValueError, match="weight must hold finite values >= 0"):
         binary_cross_entropy_with_logits(z, 0.0, weight=-1.0)
+
+
+def test_weighted_losses_at_the_edges_of_the_float64_range():
+    """Finite where the true value is finite, inf where it exceeds the largest float64."""
+    # the mean of one huge loss (0.7 * 1.7e308 / 2 and so on): no NaN from the division
+    for y in (0.0, 0.5):
+        got = binary_cross_entropy_with_logits(1.7e308, y, pos_weight=3.0, weight=0.7)
+        assert mpref.ulp_error(got, _mp_bce_pos(1.7e308, y, 3.0, 0.7)) <= ULP_TARGET
+    # a product of a huge weight and a huge gap overflows: inf, not NaN
+    z = np.array([[5.0, 1e300], [5.0, -np.inf]])
+    for eps in (0.0, 0.1):
+        got = cross_entropy(z, [0, 0], weight=[1e300, 1e300], label_smoothing=eps,
+                            reduction="none")
+        assert np.isposinf(got[0]) and (np.isposinf(got[1]) if eps else got[1] == 0.0)
