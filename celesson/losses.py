@@ -1179,7 +1179,7 @@ def nll_loss(
         return reduce(loss, reduction, "log_probs")
     row_w, t = _nll_row_weights(lp, t_raw, weight, ignore)
     nll = -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0]
-    if weight is None:  # ignore_index only
+    if weight is None or reduction == "none":  # one product, rounded once
         loss = _weighted(row_w, nll)
         if reduction == "mean":
             return _weighted_mean(loss, float(row_w.sum()), "log_probs")
@@ -1188,6 +1188,7 @@ def nll_loss(
     if reduction == "mean":  # as in cross_entropy: scaled weights, the same mean
         scale = _unit_scale(den[0], row_w)
         row_w, den = row_w * scale, (den[0] * scale, den[1] * scale)
+    row_w, nll = np.atleast_1d(row_w), np.atleast_1d(nll)
     hi, lo = mul_pairs(row_w, None, np.where(row_w > 0, nll, 0.0), None)
     hi[(row_w > 0) & np.isinf(nll)] = np.inf
     return _reduce_pairs(hi, lo, reduction, den, "log_probs")

@@ -587,3 +587,8 @@ def test_weighted_losses_at_the_edges_of_the_float64_range():
         got = cross_entropy(z, [0, 0], weight=[1e300, 1e300], label_smoothing=eps,
                             reduction="none")
         assert np.isposinf(got[0]) and (np.isposinf(got[1]) if eps else got[1] == 0.0)
+    # a single sample (no batch axis): the weighted mean is that sample's loss
+    lp = np.log([0.25, 0.75])
+    assert nll_loss(lp, 1, weight=[1.0, 2.0]) == -lp[1]
+    assert nll_loss(lp, 1, weight=[1.0, 2.0], reduction="sum") == -2.0 * lp[1]
+    assert type(cross_entropy([0.3, 0.75], 1, weight=[1.0, 2.0], reduction="none")) is np.float64
