@@ -257,7 +257,9 @@ def add_pairs(
     return hi, lo
 
 
-def sum_pairs(hi: np.ndarray, lo: np.ndarray | None, axis: int) -> tuple[np.ndarray, np.ndarray]:
+def sum_pairs(
+    hi: np.ndarray, lo: np.ndarray | None, axis: int, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Sum along ``axis`` of pairs with non-negative finite ``hi``: a compensated dot product.
 
     The high parts are added by :func:`accurate_sum_pair` (exact up to about
@@ -267,18 +269,19 @@ def sum_pairs(hi: np.ndarray, lo: np.ndarray | None, axis: int) -> tuple[np.ndar
     and Oishi (2005): the result is as accurate as if computed in twice the working
     precision, :math:`|h + l - s| \lesssim (2^{-104} + K^2 2^{-106}) s` for
     non-negative terms.  An infinite term or sum gives ``inf``.  ``hi`` is not
-    modified; keepdims.
+    modified unless ``overwrite`` (for a temporary); keepdims.
 
     References
     ----------
     Ogita, Rump and Oishi, *Accurate sum and dot product*, SIAM J. Sci. Comput. 26
     (2005) (``ogita2005``).
     """
-    terms = np.array(hi, dtype=np.float64)
-    overflow = None
-    if not np.isfinite(plain_sum(terms, axis)).all():  # a term or the sum is inf
-        overflow = ~np.isfinite(plain_sum(terms, axis))
+    terms = hi if overwrite else np.array(hi, dtype=np.float64)
+    overflow = ~np.isfinite(plain_sum(terms, axis))  # a term or the sum is inf
+    if overflow.any():
         terms[~np.isfinite(terms)] = 0.0
+    else:
+        overflow = None
     s_hi, s_lo = accurate_sum_pair(terms, axis)
     if lo is not None:
         s_lo += plain_sum(np.asarray(lo, dtype=np.float64), axis)

@@ -189,7 +189,7 @@ def _reduce_pairs(
         _weighted_mean(hi, 0.0, name)  # raises
     if not np.isfinite(hi).all():  # a sum of non-negative terms with an inf
         return np.float64(np.inf)
-    s_hi, s_lo = sum_pairs(hi.reshape(-1), lo.reshape(-1), 0)
+    s_hi, s_lo = sum_pairs(hi.reshape(-1), lo.reshape(-1), 0, True)
     if reduction == "sum":
         return np.float64((s_hi + s_lo)[0])
     return np.float64(div_pairs(s_hi, s_lo, *denominator)[0])
@@ -420,7 +420,7 @@ def _bce_logits_options(
         elif not np.isfinite(hi).all():
             parts.append((np.array([np.inf]), np.zeros(1)))
         else:
-            parts.append(sum_pairs(hi.reshape(-1), lo.reshape(-1), 0))
+            parts.append(sum_pairs(hi.reshape(-1), lo.reshape(-1), 0, True))
     if out is not None:
         return finish(out.reshape(y.shape))
     hi = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
@@ -996,7 +996,7 @@ def _ce_weighted_loss(
             g_t = (np.take_along_axis(v, targets[rs], axis=1) for v in (gap, gap_lo))
             a, c = mul_pairs(*own, *g_t), own
             if eps > 0.0:
-                a_eps = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1))
+                a_eps = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1, True))
                 a = add_pairs(*a, *a_eps)
                 c = add_pairs(*mul_pairs(*q, *w_sum), *own)
             elif inf_rows is not None:  # only the target's term counts
@@ -1005,10 +1005,10 @@ def _ce_weighted_loss(
             wy = two_prod(w, probs[rs])
             if inf_rows is not None and eps == 0.0:
                 inf_rows &= wy[0] > 0
-            a = sum_pairs(*mul_pairs(*wy, gap, gap_lo), 1)
+            a = sum_pairs(*mul_pairs(*wy, gap, gap_lo), 1, True)
             c = sum_pairs(*wy, 1)
             if eps > 0.0:
-                a_eps = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1))
+                a_eps = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1, True))
                 a = add_pairs(*mul_pairs(*om, *a), *a_eps)
                 c = add_pairs(*mul_pairs(*om, *c), *mul_pairs(*q, *w_sum))
         # log(1 + t) as a pair; on the tiny rows (scaled by e^SHIFT) log(1 + t) = t
