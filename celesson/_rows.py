@@ -25,7 +25,14 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._summation import accurate_sum, accurate_sum_pair, two_prod, two_sum, two_sum_into
+from ._summation import (
+    accurate_sum,
+    accurate_sum_pair,
+    plain_sum,
+    two_prod,
+    two_sum,
+    two_sum_into,
+)
 
 #: Entries per block (512 KB per work array; the four of a call stay in the L2/L3 cache).
 ROW_BLOCK = 2**16
@@ -184,6 +191,57 @@ def tail_sum(
         t_scaled = accurate_sum(e, 1, work=tmp) * np.exp(-SHIFT)
         t = np.where(tiny, t_scaled, t)
     return t
+
+
+#: :math:`e^{-\text{SHIFT}}` as a pair ``hi + lo`` (60-digit value, checked in the tests).
+EXP_MINUS_SHIFT = (4.377491037053051e-223, 2.706079830228623e-239)
+
+
+def tail_pair(
+    z: np.ndarray, idx: np.ndarray, m: np.ndarray, work: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Tail sums :math:`t = \sum_{k \ne k^*} e^{z_k - m}` as pairs, for the weighted losses.
+
+    Unlike :func:`tail_sum`, the terms are always :math:`E_k (1 + d_{err,k})` with
+    :math:`E_k = \operatorname{fl}(e^{d_k})` of the exact shift :math:`d_k + d_{err,k}
+    = z_k - m`, and the sum is returned unrounded: the high parts :math:`E_k` by
+    :func:`~celesson._summation.accurate_sum_pair`, the corrections
+    :math:`E_k d_{err,k}` by a plain sum.  So :math:`t_{hi} + t_{lo}` is off only by
+    the roundings of ``exp``, never by a division by a rounded :math:`e^m` or by a
+    rounded sum.  Rows with :math:`t < 2^{-960}` (``tiny``, shape (b, 1)) are returned
+    scaled by :math:`e^{\text{SHIFT}}` (their terms would be subnormal), as in
+    :func:`tail_sum`; the caller multiplies by ``EXP_MINUS_SHIFT`` last.
+
+    ``work`` is :func:`row_blocks`' list; on return ``work[3]`` holds ``d`` and
+    ``work[2]`` holds ``d_err`` (0 where :math:`z_k = -\infty`).
+    """
+    e, tmp, d_err, d = work
+    shift(z, m, d, d_err, tmp)
+    t_hi, t_lo = _tail_terms_sum(d, d_err, idx, e, tmp, 0.0)
+    tiny = t_hi < TINY_TAIL
+    if tiny.any():
+        s_hi, s_lo = _tail_terms_sum(d, d_err, idx, e, tmp, SHIFT)
+        t_hi = np.where(tiny, s_hi, t_hi)
+        t_lo = np.where(tiny, s_lo, t_lo)
+    return t_hi, t_lo, tiny
+
+
+def _tail_terms_sum(
+    d: np.ndarray, d_err: np.ndarray, idx: np.ndarray, e: np.ndarray, tmp: np.ndarray,
+    offset: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pair sum of :math:`e^{d + \\text{offset}}(1 + d_{err})` over each row but ``idx``."""
+    if offset:
+        np.add(d, offset, out=e)  # exact for d <= -512, the only terms that matter then
+        np.exp(e, out=e)
+    else:
+        np.exp(d, out=e)
+    np.put_along_axis(e, idx, 0.0, axis=1)
+    np.multiply(e, d_err, out=tmp)
+    lo = plain_sum(tmp, 1)
+    t_hi, t_lo = accurate_sum_pair(e, 1, work=tmp)
+    t_lo += lo
+    return t_hi, t_lo
 
 
 def log1p_parts(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,12 @@ time of a plain ``sum``, measured in ``benchmarks/``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+#: A float64 operand of the error-free transformations: an array or a scalar.
+Operand = np.ndarray | np.floating[Any] | float
 
 #: Rows of up to this many terms are summed with ``einsum``: for short rows NumPy's
 #: ``sum`` pays a fixed cost per row that ``einsum`` avoids (20 ms against 5 ms for
@@ -53,7 +58,7 @@ _EINSUM_MAX_TERMS = 64
 _MAX_SIGMA_EXP = 1020
 
 
-def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def two_sum(a: Operand, b: Operand) -> tuple[np.ndarray, np.ndarray]:
     r"""Sum and exact error: :math:`s = \operatorname{fl}(a + b)`, :math:`s + e = a + b`.
 
     Knuth's TwoSum needs no ordering of :math:`|a|` and :math:`|b|`.  The error is
@@ -72,7 +77,7 @@ def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     shape = np.broadcast_shapes(np.shape(a), np.shape(b))
     s, e = np.empty(shape), np.empty(shape)
-    two_sum_into(a, b, s, e, np.empty(shape))
+    two_sum_into(np.asarray(a), np.asarray(b), s, e, np.empty(shape))
     return s, e
 
 
@@ -93,25 +98,39 @@ def two_sum_into(
         e += tmp
 
 
-def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def two_prod(a: Operand, b: Operand) -> tuple[np.ndarray, np.ndarray]:
     r"""Product and exact error: :math:`p = \operatorname{fl}(ab)`, :math:`p + e = ab`.
 
     Dekker's product: each factor is split (Veltkamp) into two halves of 26 bits,
     whose pairwise products are exact, so no fused multiply-add is needed.  Exact
     unless a factor exceeds about :math:`2^{996}` or the product under- or overflows.
     """
-    a_hi, a_lo = _halves(a)
-    b_hi, b_lo = _halves(b)
-    p = a * b
-    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    p = np.multiply(a, b)
+    if np.ndim(p) == 0:
+        a_hi, a_lo = _halves(np.reshape(a, 1))
+        b_hi, b_lo = _halves(np.reshape(b, 1))
+        return p, (((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo)[0]
+    a_hi, a_lo = _halves(np.atleast_1d(a))
+    b_hi, b_lo = _halves(np.atleast_1d(b))
+    # e = ((a_hi b_hi - p) + a_hi b_lo + a_lo b_hi) + a_lo b_lo, in place
+    e = np.multiply(a_hi, b_hi, out=np.empty(p.shape))
+    e -= p
+    t = np.multiply(a_hi, b_lo, out=np.empty(p.shape))
+    e += t
+    np.multiply(a_lo, b_hi, out=t)
+    e += t
+    np.multiply(a_lo, b_lo, out=t)
+    e += t
     return p, e
 
 
 def _halves(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Veltkamp's split: ``hi + lo = a`` exactly, each with at most 26 significant bits."""
-    c = a * 134217729.0  # 2**27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
+    hi = np.multiply(a, 134217729.0)  # c = (2**27 + 1) a
+    lo = np.subtract(hi, a)
+    hi -= lo  # c - (c - a)
+    np.subtract(a, hi, out=lo)
+    return hi, lo
 
 
 def plain_sum(e: np.ndarray, axis: int) -> np.ndarray:
@@ -183,3 +202,127 @@ def _split_sum(
         tau = np.ldexp(tau, -scale)
         rho = np.ldexp(rho, -scale)
     return tau, rho
+
+
+# ------------------------------------------------- unevaluated pairs (double-double)
+#
+# A pair ``(hi, lo)`` stands for the exact sum hi + lo, with |lo| about an ULP of hi or
+# less; ``lo=None`` means 0.  The loss kernels carry every product and sum as a pair and
+# round once at the end (``hi + lo``), so that only the errors of exp and log1p are left.
+
+
+def mul_pairs(
+    a_hi: Operand, a_lo: Operand | None, b_hi: Operand, b_lo: Operand | None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Product of two pairs: :math:`h + l = (a_h + a_l)(b_h + b_l)` to about :math:`2^{-104}`.
+
+    .. math::
+
+        h = \operatorname{fl}(a_h b_h), \qquad
+        l = e + a_h b_l + a_l b_h, \quad h + e = a_h b_h \text{ exactly (two\_prod)},
+
+    dropping :math:`a_l b_l`: the double-double product of Dekker (1971), whose
+    relative error is a few :math:`2^{-106}` when :math:`|a_l| \le 2^{-52}|a_h|` and
+    :math:`|b_l| \le 2^{-52}|b_h|`.  Where :func:`two_prod` is not exact and gives a
+    non-finite error (a factor above about :math:`2^{996}`, an infinite product) the
+    error is taken as 0, so ``h`` is then the ordinarily rounded product; where the
+    product is subnormal the pair is exact to about the smallest subnormal.
+
+    References
+    ----------
+    Dekker, *A floating-point technique for extending the available precision*,
+    Numer. Math. 18 (1971) (``dekker1971``).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        hi, lo = two_prod(a_hi, b_hi)
+        if b_lo is not None:
+            lo += a_hi * b_lo
+        if a_lo is not None:
+            lo += a_lo * b_hi
+        clean = np.isfinite(np.add.reduce(lo, axis=None))  # one pass when all is finite
+    if not clean:
+        lo = np.where(np.isfinite(lo), lo, 0.0)
+    return hi, lo
+
+
+def add_pairs(
+    a_hi: Operand, a_lo: Operand | None, b_hi: Operand, b_lo: Operand | None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Sum of two pairs of finite values: :math:`h + l = a_h + a_l + b_h + b_l`.
+
+    :math:`h + e = a_h + b_h` exactly (:func:`two_sum`) and :math:`l = e + a_l + b_l`;
+    the only error is the rounding of :math:`l`, about :math:`2^{-106}` of the sum
+    when both pairs are non-negative.
+    """
+    hi, lo = two_sum(a_hi, b_hi)
+    if a_lo is not None:
+        lo += a_lo
+    if b_lo is not None:
+        lo += b_lo
+    return hi, lo
+
+
+def sum_pairs(
+    hi: np.ndarray, lo: np.ndarray | None, axis: int, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Sum along ``axis`` of pairs with non-negative finite ``hi``: a compensated dot product.
+
+    The high parts are added by :func:`accurate_sum_pair` (exact up to about
+    :math:`10^{-6}` ULP), the low parts by a plain sum, whose relative error of
+    :math:`K 2^{-53}` only touches a quantity below :math:`2^{-52}` of the total.
+    Applied to the products of :func:`mul_pairs` this is algorithm Dot2 of Ogita, Rump
+    and Oishi (2005): the result is as accurate as if computed in twice the working
+    precision, :math:`|h + l - s| \lesssim (2^{-104} + K^2 2^{-106}) s` for
+    non-negative terms.  An infinite term or sum gives ``inf``.  ``hi`` is not
+    modified unless ``overwrite`` (for a temporary); keepdims.
+
+    References
+    ----------
+    Ogita, Rump and Oishi, *Accurate sum and dot product*, SIAM J. Sci. Comput. 26
+    (2005) (``ogita2005``).
+    """
+    terms = hi if overwrite else np.array(hi, dtype=np.float64)
+    overflow = ~np.isfinite(plain_sum(terms, axis))  # a term or the sum is inf
+    if overflow.any():
+        terms[~np.isfinite(terms)] = 0.0
+    else:
+        overflow = None
+    s_hi, s_lo = accurate_sum_pair(terms, axis)
+    if lo is not None:
+        s_lo += plain_sum(np.asarray(lo, dtype=np.float64), axis)
+    if overflow is not None:
+        s_hi[overflow], s_lo[overflow] = np.inf, 0.0
+    return s_hi, s_lo
+
+
+def div_pairs(
+    n_hi: Operand, n_lo: Operand | None, d_hi: Operand, d_lo: Operand | None
+) -> np.ndarray:
+    r"""Quotient of two pairs of positive normal values, rounded about once.
+
+    With :math:`q = \operatorname{fl}(n_h / d_h)` and :math:`p + e = q d_h` exactly
+    (:func:`two_prod`), the residual :math:`n - q d = (n_h - p) - e + n_l - q d_l`
+    is computed with one rounding (:math:`n_h - p` is exact, ``p`` being within an ULP
+    of :math:`n_h`), so
+
+    .. math::
+
+        \frac{n_h + n_l}{d_h + d_l} = q + \frac{(n_h - p) - e + n_l - q d_l}{d_h}
+        \,\big(1 + O(2^{-52})\big)
+
+    and the result :math:`\operatorname{fl}(q + r)` is within about half an ULP of
+    the exact quotient.  Where :func:`two_prod` is not exact (a quotient above about
+    :math:`2^{996}`), the result is ``q``.
+    """
+    q = n_hi / d_hi
+    with np.errstate(over="ignore", invalid="ignore"):
+        p, e = two_prod(q, d_hi)  # not exact above about 2**996: then q alone
+        r = (n_hi - p) - e
+    if not np.isfinite(r).all():
+        r = np.where(np.isfinite(r), r, 0.0)
+    if n_lo is not None:
+        r += n_lo
+    if d_lo is not None:
+        r -= q * d_lo
+    r /= d_hi
+    return q + r

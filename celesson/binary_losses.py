@@ -12,15 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._loss_options import (
-    bce_logits,
-    bce_logits_options,
-    binary_inputs,
-    check_alpha,
-    check_gamma,
-    focal_modulator,
-    weighted,
-)
+from ._bce_kernels import bce_logits, bce_logits_options, binary_inputs, focal_modulator
+from ._loss_options import check_alpha, check_gamma, weighted
 from ._validation import (
     as_float_array,
     check_pair_shapes,
@@ -113,10 +106,11 @@ def binary_cross_entropy_with_logits(
     with ``weight`` :math:`w` (any shape that broadcasts to ``z``, for instance one
     weight per element or per output) and ``pos_weight`` :math:`p` (the weight of the
     positive term, broadcast along the last axis: one per output, as PyTorch does).
-    It is evaluated as :math:`p\,\big(y\operatorname{softplus}(-z)\big) +
-    (1-y)\operatorname{softplus}(z)` with
+    It is evaluated as a sum of non-negative terms with
     :math:`\operatorname{softplus}(x) = \max(x,0) + \operatorname{log1p}(e^{-|x|})`,
-    again a sum of non-negative terms.  The mean
+    every product and sum carried as an unevaluated pair and rounded once
+    (:func:`celesson._bce_kernels.bce_options_block`), so the weights cost no accuracy.
+    The mean
     is over all elements and does not divide by the weights (unlike
     :func:`cross_entropy` with ``weight``): it is PyTorch's.  A ``pos_weight`` of
     :math:`p` moves the minimiser in :math:`z` from :math:`\operatorname{logit}(y)`
@@ -158,8 +152,7 @@ def binary_cross_entropy_with_logits(
     z, y, z_range = binary_inputs(z, y, "z")
     if weight is None and pos_weight is None:
         return reduce(bce_logits(z, y, z_range), reduction, "z")
-    loss = bce_logits_options(z, y, weight, pos_weight)
-    return reduce(loss, reduction, "z")
+    return bce_logits_options(z, y, weight, pos_weight, reduction)
 
 
 def sigmoid_focal_loss(

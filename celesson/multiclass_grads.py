@@ -9,17 +9,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _kernels
-from ._loss_options import (
-    ce_index,
-    ce_options,
-    check_gamma,
-    check_ignore_index,
-    nll_row_weights,
-    prepare_logits,
-    scale_mean,
-    scale_weighted,
-    split_target,
-)
+from ._ce_kernels import ce_index, ce_options, nll_row_weights, prepare_logits, split_target
+from ._loss_options import check_gamma, check_ignore_index, scale_mean, scale_weighted
 from ._validation import (
     as_float_array,
     as_index_array,

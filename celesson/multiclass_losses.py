@@ -8,25 +8,26 @@ those of :mod:`celesson.losses`, which re-exports every function here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._loss_options import (
+from ._ce_kernels import (
     ce_index,
     ce_options,
     ce_prob,
     ce_weighted_loss,
-    check_gamma,
-    check_ignore_index,
+    masked,
     nll_row_weights,
     prepare_logits,
     prob_array,
     split_target,
-    weighted,
-    weighted_mean,
+    unit_scale,
 )
+from ._loss_options import check_gamma, check_ignore_index, reduce_pairs, weighted, weighted_mean
+from ._summation import mul_pairs, sum_pairs
 from ._validation import (
     as_float_array,
     as_index_array,
@@ -141,10 +142,21 @@ def cross_entropy(
             loss = ce_prob(z, t, axis, eps)
         return reduce(np.squeeze(loss, axis=axis), reduction, "logits")
     opts = ce_options(z, target, axis, weight, ignore)
-    loss = np.squeeze(ce_weighted_loss(z, opts, axis, eps), axis=axis)
-    if reduction == "mean":
-        return weighted_mean(loss, opts.denominator, "logits")
-    return reduce(loss, reduction, "logits")
+    if opts.weight is None:  # ignore_index only: the unweighted loss, ignored rows 0
+        loss = np.squeeze(masked(ce_index(z, opts.target, axis, eps), opts.keep), axis=axis)
+        if reduction == "mean":
+            return weighted_mean(loss, opts.denominator, "logits")
+        return reduce(loss, reduction, "logits")
+    den: tuple[Any, Any] = (np.float64(opts.denominator), None)
+    if opts.kind == "index":
+        assert opts.row_weight is not None and opts.weight is not None
+        den = sum_pairs(opts.row_weight.reshape(-1), None, 0)
+        if reduction == "mean":  # the mean does not change when all weights are scaled
+            scale = unit_scale(den[0], opts.weight)
+            opts = replace(opts, weight=opts.weight * scale, row_weight=opts.row_weight * scale)
+            den = (den[0] * scale, den[1] * scale)
+    hi, lo = (np.squeeze(a, axis=axis) for a in ce_weighted_loss(z, opts, axis, eps))
+    return reduce_pairs(hi, lo, reduction, den, "logits")
 
 
 def softmax_focal_loss(
@@ -268,10 +280,20 @@ def nll_loss(
         loss = -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0]
         return reduce(loss, reduction, "log_probs")
     row_w, t = nll_row_weights(lp, t_raw, weight, ignore)
-    loss = weighted(row_w, -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0])
-    if reduction == "mean":
-        return weighted_mean(loss, float(row_w.sum()), "log_probs")
-    return reduce(loss, reduction, "log_probs")
+    nll = -np.take_along_axis(lp, t[..., None], axis=-1)[..., 0]
+    if weight is None or reduction == "none":  # one product, rounded once
+        loss = weighted(row_w, nll)
+        if reduction == "mean":
+            return weighted_mean(loss, float(row_w.sum()), "log_probs")
+        return reduce(loss, reduction, "log_probs")
+    den = sum_pairs(row_w.reshape(-1), None, 0)
+    if reduction == "mean":  # as in cross_entropy: scaled weights, the same mean
+        scale = unit_scale(den[0], row_w)
+        row_w, den = row_w * scale, (den[0] * scale, den[1] * scale)
+    row_w, nll = np.atleast_1d(row_w), np.atleast_1d(nll)
+    hi, lo = mul_pairs(row_w, None, np.where(row_w > 0, nll, 0.0), None)
+    hi[(row_w > 0) & np.isinf(nll)] = np.inf
+    return reduce_pairs(hi, lo, reduction, den, "log_probs")
 
 
 def entropy(p: ArrayLike, *, axis: int = -1) -> Any:

@@ -14,9 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _kernels
-from ._loss_options import (
-    bce_logits,
-)
+from ._bce_kernels import bce_logits
 from ._validation import as_float_array, as_index_array, check_real_scalar
 from .grads import (
     cross_entropy_grad,

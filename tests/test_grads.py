@@ -397,3 +397,36 @@ def test_bce_pos_weight_grad_keeps_relative_accuracy_for_large_logits():
     for gi, zi in zip(g, z, strict=True):
         ref = -3 / (1 + mp.exp(mp.mpf(zi)))  # -p sigma(-z), without 1 - sigma(z)
         assert abs(mp.mpf(float(gi)) - ref) <= 4 * abs(ref) * mp.mpf(2) ** -53
+
+
+@pytest.mark.parametrize(("p", "w"), [(None, 0.7), (0.25, None), (3.0, None), (3.0, 0.7)])
+def test_bce_weighted_gradients_ulp_on_adversarial_set(p, w):
+    """For 0/1 targets the gradient is one term, -w p sigma(-z) or w sigma(z): within the
+    ULP target like the unweighted one, subnormal gradients (|z| near 745) included."""
+    zs = mpref.adversarial_scalars()
+    for y, sign in ((1.0, -1), (0.0, 1)):
+        scale = mp.mpf(1 if w is None else w) * mp.mpf(1 if (p is None or y == 0) else p)
+        refs = [scale * sign * mpref.sigmoid(sign * v) for v in zs]
+        got = cl.binary_cross_entropy_with_logits_grad(zs, y, pos_weight=p, weight=w,
+                                                       reduction="none")
+        worst, where = mpref.worst_ulp(got, refs)
+        assert worst <= BCE_GRAD_MAX_ULP, (worst, zs[where])
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_weighted_cross_entropy_gradient_against_mpmath(k, eps):
+    """C p_j - c_j with c_j = (1 - eps) w_t [j = t] + eps/K w_j and C = sum_j c_j, at 50
+    digits: to the relative accuracy asserted for the unweighted gradient."""
+    rng = np.random.default_rng(30 + k)
+    z = rng.uniform(-5, 5, (6, k))
+    t = rng.integers(0, k, 6)
+    w = rng.uniform(0.1, 3.0, k)
+    got = cl.cross_entropy_grad(z, t, label_smoothing=eps, weight=w, reduction="none")
+    e = mp.mpf(eps)
+    for row, target, g in zip(z, t, got, strict=True):
+        zs = [mp.mpf(float(v)) for v in row]
+        total = mp.fsum(mp.exp(v) for v in zs)
+        c = [(1 - e) * mp.mpf(float(w[target])) * (j == target) + e / k * mp.mpf(float(w[j]))
+             for j in range(k)]
+        _rel_close(g, [mp.fsum(c) * mp.exp(zs[j]) / total - c[j] for j in range(k)], rtol=1e-13)

@@ -36,7 +36,8 @@ from typing import Any
 import nbformat
 import pytest
 
-pytestmark = pytest.mark.browser
+# one worker holds the module: its JupyterLab server and workspace are started once
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("jupyterlab")]
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,6 +21,8 @@ RANK = {
     "halfprec": 1,
     "gradcheck": 1,
     "_loss_options": 1.5,
+    "_bce_kernels": 1.6,
+    "_ce_kernels": 1.6,
     "binary_losses": 1.7,
     "multiclass_losses": 1.7,
     "losses": 2,

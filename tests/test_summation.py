@@ -132,3 +132,68 @@ def test_log1p_parts_give_twice_the_precision():
         assert err <= mp.mpf(2.0**-52)
         if tv < 1e-10:
             assert err <= mp.mpf(float(tv)) ** 2
+
+
+# ------------------------------------------------- unevaluated pairs (double-double)
+
+
+def _pair_value(hi, lo) -> Fraction:
+    return Fraction(float(hi)) + (0 if lo is None else Fraction(float(lo)))
+
+
+def test_mul_pairs_is_twice_the_precision_and_rejects_a_rounded_product():
+    from celesson._summation import mul_pairs
+
+    rng = np.random.default_rng(11)
+    a_hi, b_hi = _spread_values(rng, 300), _spread_values(rng, 300)
+    a_lo = a_hi * rng.uniform(-2.0**-53, 2.0**-53, 300)
+    b_lo = b_hi * rng.uniform(-2.0**-53, 2.0**-53, 300)
+    hi, lo = mul_pairs(a_hi, a_lo, b_hi, b_lo)
+    assert np.array_equal(hi, a_hi * b_hi)
+    rounded_off = 0
+    for v in zip(a_hi, a_lo, b_hi, b_lo, hi, lo, strict=True):
+        exact = _pair_value(v[0], v[1]) * _pair_value(v[2], v[3])
+        assert abs(_pair_value(v[4], v[5]) - exact) <= abs(exact) * Fraction(2.0**-100)
+        rounded_off += abs(Fraction(float(v[4])) - exact) > abs(exact) * Fraction(2.0**-60)
+    assert rounded_off > 250  # the rounded product alone is not that accurate
+    # a factor too large for the split: the rounded product, no NaN
+    a, b = np.array([1e305, 2.0]), np.array([3.0, 1e308])
+    with np.errstate(over="ignore"):
+        hi, lo = mul_pairs(a, None, b, None)
+        assert np.array_equal(hi, a * b)
+    assert np.isinf(hi[1]) and np.array_equal(lo, [0.0, 0.0])
+
+
+def test_add_sum_and_div_pairs():
+    from celesson._summation import add_pairs, div_pairs, sum_pairs
+
+    rng = np.random.default_rng(12)
+    x = rng.lognormal(0.0, 5.0, (40, 7))
+    x_lo = x * rng.uniform(-2.0**-53, 2.0**-53, x.shape)
+    s_hi, s_lo = sum_pairs(x, x_lo, 1)
+    assert s_hi.shape == (40, 1)
+    for i in range(40):
+        exact = sum((_pair_value(h, v) for h, v in zip(x[i], x_lo[i], strict=True)), Fraction(0))
+        assert abs(_pair_value(s_hi[i, 0], s_lo[i, 0]) - exact) <= exact * Fraction(2.0**-100)
+    h, v = add_pairs(x[:, 0], x_lo[:, 0], x[:, 1], x_lo[:, 1])
+    for i in range(40):
+        exact = _pair_value(x[i, 0], x_lo[i, 0]) + _pair_value(x[i, 1], x_lo[i, 1])
+        assert abs(_pair_value(h[i], v[i]) - exact) <= exact * Fraction(2.0**-100)
+    # the quotient of two pairs is rounded about once: within 0.5 ULP + 2**-100
+    q = div_pairs(x[:, 0], x_lo[:, 0], x[:, 1], x_lo[:, 1])
+    for i in range(40):
+        exact = _pair_value(x[i, 0], x_lo[i, 0]) / _pair_value(x[i, 1], x_lo[i, 1])
+        ulp = Fraction(math.ulp(float(exact)))
+        assert abs(Fraction(float(q[i])) - exact) <= ulp / 2 + exact * Fraction(2.0**-100)
+
+
+def test_exp_minus_shift_pair_is_the_60_digit_value():
+    import mpmath as mp
+
+    from celesson._rows import EXP_MINUS_SHIFT, SHIFT
+
+    with mp.workdps(60):
+        exact = mp.exp(-mp.mpf(SHIFT))
+        err = abs(mp.mpf(EXP_MINUS_SHIFT[0]) + mp.mpf(EXP_MINUS_SHIFT[1]) - exact)
+        assert err <= exact * mp.mpf(2) ** -106
+        assert EXP_MINUS_SHIFT[0] == float(exact)
