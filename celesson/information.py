@@ -632,7 +632,8 @@ def fit_logistic_newton(
     :func:`~celesson.linear.logistic_regression_grad` and
     :func:`~celesson.linear.logistic_regression_hessian`, halved until the loss does not
     increase. Stops after the first step :math:`s` with
-    :math:`\|s\| \le \mathrm{tol}\,(1 + \|\theta\|)`: near the minimiser Newton's
+    :math:`\|s\| \le \mathrm{tol}\,(1 + \|\theta\|)`, or whose predicted decrease
+    :math:`\nabla L^\top s / 2` is below the rounding of the loss: near the minimiser Newton's
     steps shrink quadratically, so the step after that is below rounding. On separable
     data the likelihood has no maximiser and the steps never shrink (the iterates
     run off to infinity), which this reports.
@@ -661,6 +662,11 @@ def fit_logistic_newton(
         step = np.linalg.solve(H, g)
         if np.linalg.norm(step) <= tol * (1.0 + np.linalg.norm(theta)):
             return theta - step  # inside the region of quadratic convergence: take it
+        if float(g @ step) / 2 <= 64 * np.finfo(float).eps * loss:
+            # the predicted decrease is below the rounding of the loss, which can no longer
+            # judge the step: we are in the quadratic region, take the full step and stop
+            # (on separable data the decrease stays proportional to the loss: no exit here)
+            return theta - step
         t = 1.0
         while t > 1e-10:
             candidate = theta - t * step
