@@ -28,6 +28,7 @@ RANK = {
     "ghosts": 5,
     "diagnostics": 5,
     "implicit_bias": 5,
+    "information": 5,
     "widgets": 3,
     "symbolic": None,
     "data": None,
