@@ -22,6 +22,11 @@ import nbformat
 from nbclient import NotebookClient
 
 FIGURE_METADATA_KEY = "celesson/figure"  # celesson.plotting.FIGURE_METADATA_KEY
+# What the fold of a figure cell says (myst-nb's default is "Show code cell source").
+FIGURE_PROMPTS = {
+    "code_prompt_show": "Show the code of this figure",
+    "code_prompt_hide": "Hide the code of this figure",
+}
 
 TIMEOUT_S = 120
 
@@ -43,6 +48,8 @@ def figure_descriptions(cell: nbformat.NotebookNode) -> list[dict[str, str]]:
 def describe_figures(nb: nbformat.NotebookNode) -> None:
     """Write each figure's alt text, caption and name into its cell's ``mystnb`` metadata.
 
+    The fold of the cell's code is labelled as the code of the figure.
+
     myst-nb takes image and figure options only from cell metadata, and wraps every
     rich output of the cell in the figure: a cell may show one figure at most.
     """
@@ -53,11 +60,15 @@ def describe_figures(nb: nbformat.NotebookNode) -> None:
         mystnb = dict(cell.metadata.get("mystnb", {}))
         mystnb.pop("image", None)
         mystnb.pop("figure", None)
+        for key, prompt in FIGURE_PROMPTS.items():
+            if mystnb.get(key) == prompt:
+                mystnb.pop(key)
         if len(found) > 1:
             raise ValueError(f"cell {index} shows {len(found)} figures; show one per cell")
         if found:
             mystnb["image"] = {"alt": found[0]["alt"]}
             mystnb["figure"] = {"caption": found[0]["caption"], "name": found[0]["name"]}
+            mystnb.update(FIGURE_PROMPTS)
         if mystnb:
             cell.metadata["mystnb"] = mystnb
         else:
