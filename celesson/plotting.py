@@ -180,9 +180,7 @@ def figure_metadata(*, alt: str, caption: str, name: str) -> dict[str, str]:
     return {"alt": alt, "caption": caption, "name": name}
 
 
-def show(
-    fig: Figure, *, alt: str | None = None, caption: str | None = None, name: str | None = None
-) -> None:
+def show(fig: Figure, *, alt: str, caption: str, name: str) -> None:
     """Display ``fig`` in a notebook as a PNG only, with its alt text and caption.
 
     The PNG is rendered at :data:`PNG_DPI` and displayed at
@@ -193,15 +191,13 @@ def show(
     """
     from IPython.display import display
 
+    described = figure_metadata(alt=alt, caption=caption, name=name)
     width = round(float(fig.get_figwidth()) * DISPLAY_PX_PER_INCH)
-    metadata: dict[str, Any] = {"image/png": {"width": width}}
-    if not (alt is None and caption is None and name is None):
-        metadata[FIGURE_METADATA_KEY] = figure_metadata(
-            alt=alt,  # type: ignore[arg-type]
-            caption=caption,  # type: ignore[arg-type]
-            name=name,  # type: ignore[arg-type]
-        )
-    display({"image/png": png_bytes(fig)}, metadata=metadata, raw=True)
+    display(
+        {"image/png": png_bytes(fig)},
+        metadata={"image/png": {"width": width}, FIGURE_METADATA_KEY: described},
+        raw=True,
+    )
 
 
 def iter_colors() -> Iterator[str]:
