@@ -52,6 +52,7 @@ RANK = {
     "ghosts": 5.5,
     "diagnostics": 5,
     "implicit_bias": 5,
+    "information": 5,
     "symbolic": None,
     "symbols": None,
     "verification": None,
