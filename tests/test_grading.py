@@ -297,3 +297,46 @@ def test_export_holds_the_manual_grades(regraded: dict) -> None:
                   for r in csv.DictReader(handle)}
     assert scores == {s: (float(sum(p)), 10.0) for s, p in AFTER.items() if s != "s08_empty_folder"
                       } | {"s08_empty_folder": (0.0, 10.0)}
+
+
+# ------------------------------------------------------------ a kernel that does not start
+
+
+def _failing_starts(monkeypatch: pytest.MonkeyPatch, failures: int, message: str) -> list[int]:
+    """Make the first ``failures`` kernel starts of autograde raise ``RuntimeError``."""
+    import nbclient.client
+
+    real_start = nbclient.client.NotebookClient.start_new_kernel_client
+    starts: list[int] = []
+
+    def start(self: object) -> object:
+        starts.append(1)
+        if len(starts) <= failures:
+            raise RuntimeError(message)
+        return real_start(self)
+
+    monkeypatch.setattr(nbclient.client.NotebookClient, "start_new_kernel_client", start)
+    return starts
+
+
+@pytest.mark.parametrize(("failures", "message", "starts_expected", "graded"), [
+    (1, "Kernel died before replying to kernel_info", 2, True),
+    (1, "Kernel didn't respond in 60 seconds", 2, True),
+    (5, "Kernel died before replying to kernel_info", 2, False),
+    (1, "some other failure", 1, False),
+])
+def test_autograde_starts_a_dead_kernel_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    failures: int, message: str, starts_expected: int, graded: bool,
+) -> None:
+    _write(_submission(_master_solutions()), tmp_path / "submissions" / "s01" / CHAPTER)
+    starts = _failing_starts(monkeypatch, failures, message)
+    [entry] = grade_tool.grade(tmp_path / "submissions", tmp_path / "grading",
+                               timeout=TIMEOUT_S, jobs=1, feedback=False)
+    assert len(starts) == starts_expected
+    if graded:
+        assert (entry.status, entry.points, entry.max_points) == ("graded", 10.0, 10.0)
+        assert "starting a new one" in capsys.readouterr().err
+    else:
+        assert entry.status.startswith("grading failed") and entry.points == 0.0
+        assert message.split()[0] in entry.status, entry.status

@@ -44,6 +44,7 @@ from _nbgrader_common import (  # noqa: E402
     read,
     regions,
     restore_locked_cells,
+    retry_kernel_start,
     solution_texts,
 )
 
@@ -106,8 +107,10 @@ def run_notebook(nb_dict: dict[str, Any], folder: str) -> list[dict[str, Any]]:
     from nbclient import NotebookClient
 
     nb = nbformat.from_dict(nb_dict)
-    NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": folder}}).execute()
+    retry_kernel_start(
+        lambda: NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", allow_errors=True,
+                               resources={"metadata": {"path": folder}}).execute(),
+        f"a run of {Path(folder).name}")
     results = []
     for cell in nb.cells:
         if cell.cell_type == "code" and is_graded(cell):

@@ -180,3 +180,18 @@ def test_feedback_page_shows_the_hidden_tests_message(graded: tuple[Path, str]) 
     assert [p.stem for p in pages] == sorted(p.parent.name for p in exercise_notebooks(ROOT))
     text = (workspace / "self-grade" / f"{FIRST}.html").read_text("utf-8")
     assert "nearly cancel" in text, "the failing hidden test's message is on the page"
+
+
+def test_a_chapter_that_cannot_be_graded_is_reported(tmp_path: Path) -> None:
+    """A notebook that is no longer a notebook: its lines say why, nothing is counted
+    silently as zero, and make self-grade fails."""
+    chapter = tmp_path / "workspace" / FIRST
+    chapter.mkdir(parents=True)
+    (chapter / EXERCISES_NAME).write_text('{"cells": [', encoding="utf-8")
+    done = _make("self-grade", f"WORKSPACE={tmp_path / 'workspace'}")
+    assert done.returncode != 0, done.stdout
+    lines = [line for line in done.stdout.splitlines() if line.startswith(FIRST)]
+    exercises = {e for (c, e) in _maxima() if c == FIRST}
+    assert len(lines) == len(exercises), done.stdout
+    assert all("NOT GRADED: invalid notebook: not valid JSON" in line for line in lines), lines
+    assert f"not graded: {FIRST}" in done.stdout

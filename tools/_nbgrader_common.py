@@ -14,9 +14,9 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 from nbformat import NotebookNode
@@ -199,13 +199,48 @@ def quiet_loggers(level: int = logging.WARNING) -> Iterator[None]:
 
 # A kernel can die while it starts for reasons outside the notebook (over TCP, another
 # process may take one of the free ports jupyter_client picked for it before the kernel
-# binds them). Such a start is tried once more; a failure in the notebook is never retried.
+# binds them), or not answer in time on a machine that is very busy. Such a start is
+# tried once more, saying so on stderr; a failure in the notebook is never retried.
 KERNEL_START_ATTEMPTS = 2
+_KERNEL_START_MESSAGES = ("before replying to kernel_info", "Kernel didn't respond in")
+
+T = TypeVar("T")
 
 
-def is_kernel_start_failure(exc: BaseException) -> bool:
-    """True when ``exc`` says the kernel died before it could run a single cell."""
-    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+def is_kernel_start_failure(error: BaseException | str) -> bool:
+    """True when ``error`` (an exception, or the text of a log) says the kernel never
+    came up: it died, or gave no reply, before it could run a single cell."""
+    if isinstance(error, BaseException):
+        if not isinstance(error, RuntimeError):
+            return False
+        error = str(error)
+    return any(message in error for message in _KERNEL_START_MESSAGES)
+
+
+def retry_kernel_start(run: Callable[[], T], what: str) -> T:
+    """``run()``, called once more if it raises a kernel start failure the first time.
+
+    Parameters
+    ----------
+    run : callable
+        Starts a kernel and executes a notebook in it.
+    what : str
+        What is run, for the line written to stderr when a start is retried.
+
+    Returns
+    -------
+    The result of ``run()``. Any other exception, and a second failure to start, are
+    raised as they are.
+    """
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            return run()
+        except RuntimeError as exc:
+            if not is_kernel_start_failure(exc) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            print(f"{what}: the kernel did not start ({exc}); starting a new one",
+                  file=sys.stderr)
+    raise AssertionError("unreachable")
 
 
 def validate_notebook(
@@ -238,17 +273,13 @@ def validate_notebook(
     venv_on_path()
     config = Config()
     config.Execute.timeout = int(timeout)
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+
+    def run() -> dict[str, Any]:
         validator = Validator(config=config, invert=invert, ignore_checksums=ignore_checksums)
-        try:
-            with quiet_loggers():
-                return dict(validator.validate(str(path)))
-        except RuntimeError as exc:  # the kernel died before the first cell: start anew
-            if not is_kernel_start_failure(exc) or attempt == KERNEL_START_ATTEMPTS:
-                raise
-            print(f"validate {path}: the kernel died while starting ({exc}); "
-                  "starting a new one", file=sys.stderr)
-    raise AssertionError("unreachable")
+        with quiet_loggers():
+            return dict(validator.validate(str(path)))
+
+    return retry_kernel_start(run, f"validate {path}")
 
 
 COURSE_CONFIG = ROOT / "nbgrader_config.py"

@@ -70,12 +70,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _nbgrader_common import (
     EXERCISES_NAME,
+    KERNEL_START_ATTEMPTS,
     ROOT,
     course_config,
     exercise_notebooks,
     grade_id,
     gradebook_setup,
     is_graded,
+    is_kernel_start_failure,
     is_locked,
     nbgrader_meta,
     quiet_loggers,
@@ -393,7 +395,14 @@ def _autograde_one(args: tuple[Course, str, str, bool]) -> Outcome:
         warnings.simplefilter("ignore")
         api = course.api()
         start = time.perf_counter()
-        result = api.autograde(chapter, student, force=True, create=False)
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            result = api.autograde(chapter, student, force=True, create=False)
+            log = (result.get("error") or "") + "\n" + (result.get("log") or "")
+            if (result["success"] or attempt == KERNEL_START_ATTEMPTS
+                    or not is_kernel_start_failure(log)):
+                break
+            print(f"autograde {student}/{chapter}: the kernel did not start "
+                  f"({_reason(result)}); starting a new one", file=sys.stderr)
         seconds["autograde"] = time.perf_counter() - start
         if not result["success"]:
             return _reason(result), None, seconds

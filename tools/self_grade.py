@@ -17,7 +17,9 @@ Written into the workspace (replaced on every run):
   every test cell, hidden ones included, with the message of each failing test.
 
 One line per exercise is printed. An exercise whose answer cells still hold
-``raise NotImplementedError()`` is reported as not attempted.
+``raise NotImplementedError()`` is reported as not attempted. A chapter that could not
+be graded (a notebook that is no longer a notebook, a kernel that would not start) is
+reported with the reason on each of its lines, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -60,12 +62,14 @@ class Result:
     exercise: str
     points: float
     max_points: float
-    state: str  # "passed", "lost points", "not attempted", "unfinished"
-    failed: list[str]
+    state: str  # "passed", "lost points", "not attempted", "unfinished", "not graded"
+    failed: list[str]  # the test cells that lost points; for "not graded", the reason
 
     def line(self) -> str:
         score = f"{self.points:g}/{self.max_points:g}"
-        if self.state == "passed":
+        if self.state == "not graded":
+            what = f"NOT GRADED: {'; '.join(self.failed)}"
+        elif self.state == "passed":
             what = "all tests passed"
         elif self.state == "not attempted":
             what = "not attempted (the answer cell still raises NotImplementedError)"
@@ -80,7 +84,11 @@ class Result:
 def _stubbed(notebook: Path) -> dict[str, tuple[int, int]]:
     """Per exercise: (answer cells still stubbed, answer cells) in the learner's notebook."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for cell in read(notebook).cells:
+    try:
+        cells = read(notebook).cells
+    except Exception:  # not a notebook any more: the grading tool says why
+        return {}
+    for cell in cells:
         gid = grade_id(cell)
         if gid and is_solution(cell):
             entry = counts[exercise_of(gid)]
@@ -137,11 +145,15 @@ def self_grade(workspace: Path, *, chapter: str | None = None, timeout: int | No
         if jobs is not None:
             command += ["--jobs", str(jobs)]
         done = subprocess.run(command, capture_output=True, text=True, cwd=root, check=False)
+        sys.stderr.write(done.stderr)  # a kernel started again is said there
         grades = work / "grades.csv"
         if done.returncode != 0 or not grades.exists():
-            sys.stderr.write(done.stdout + done.stderr)
+            sys.stderr.write(done.stdout)
             raise SystemExit(f"grading failed (tools/grade.py exited with {done.returncode})")
         rows = [r for r in csv.DictReader(grades.open(encoding="utf-8")) if r["student"] == STUDENT]
+        with open(work / "totals.csv", newline="", encoding="utf-8") as handle:
+            status = {r["chapter"]: r["status"] for r in csv.DictReader(handle)
+                      if r["student"] == STUDENT}
         pages = Path(workspace) / FEEDBACK_DIR
         if pages.exists() and chapter is None:
             shutil.rmtree(pages)
@@ -165,7 +177,9 @@ def self_grade(workspace: Path, *, chapter: str | None = None, timeout: int | No
                 entry[2].append(row["exercise"])
         for key, (points, top, failed) in per.items():
             stubbed, cells = stubs.get(key, (0, 0))
-            if cells and stubbed == cells:
+            if status.get(name, "graded") != "graded":
+                state, failed = "not graded", [status[name]]
+            elif cells and stubbed == cells:
                 state = "not attempted"
             elif points == top:
                 state = "passed"
@@ -209,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total {total:g}/{top:g} points (hidden tests included) in "
           f"{time.perf_counter() - start:.1f} s; {where}/{CSV_NAME}, "
           f"feedback with every failing test's message: {where}/{FEEDBACK_DIR}/<chapter>.html")
+    missed = sorted({r.chapter for r in results if r.state == "not graded"})
+    if missed:
+        print(f"not graded: {', '.join(missed)}. A notebook that no longer opens can be put "
+              "back with `make workspace RESET=<chapter>` (your version is kept in "
+              "workspace/.backup/); for anything else, run `make self-grade` again.")
+        return 1
     return 0
 
 
