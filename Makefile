@@ -13,6 +13,13 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
+# The checks start hundreds of Python processes (kernels, nbgrader commands, pytest
+# workers). Each must find the bytecode of numpy, IPython, nbgrader... that the first
+# one wrote, or it compiles them from source again: a PYTHONDONTWRITEBYTECODE set in the
+# caller's environment would cost every one of them seconds (the whole of `make test`
+# took 1.6 times as long). It is not passed on to what make runs.
+unexport PYTHONDONTWRITEBYTECODE
+
 # Strict nbval: every stored output is compared. Notebooks are spread over two workers,
 # each notebook's cells kept together in one kernel.
 NBVAL := -m pytest -q --nbval -p no:cacheprovider -n 2 --dist loadfile
@@ -49,7 +56,8 @@ help:
 
 # -- environment -------------------------------------------------------------
 # --no-compile: Python compiles a module when it is first imported, and most of the
-# installed files never are (the install takes a third of the CPU time it takes otherwise)
+# installed files never are (the install takes a third of the CPU time it takes otherwise);
+# the bytecode is written then (see PYTHONDONTWRITEBYTECODE above)
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
