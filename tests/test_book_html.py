@@ -97,6 +97,14 @@ def soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
+@cache
+def anchors(path: Path) -> frozenset[str]:
+    """The ``id`` and ``name`` values of ``path``: the fragments a link to it may name."""
+    page = soup(path)
+    return frozenset([el["id"] for el in page.find_all(id=True)]
+                     + [el["name"] for el in page.find_all("a", attrs={"name": True})])
+
+
 def rel(path: Path) -> str:
     """``path`` relative to the built book, for messages."""
     return path.relative_to(HTML).as_posix()
@@ -234,9 +242,7 @@ def test_internal_links_resolve() -> None:
                 dead.append(f"{rel(page)}: {href} (no such file in the book)")
                 continue
             if fragment and path.suffix == ".html":
-                ids = {el.get("id") for el in soup(path).find_all(id=True)}
-                ids |= {el.get("name") for el in soup(path).find_all("a", attrs={"name": True})}
-                if unquote(fragment) not in ids:
+                if unquote(fragment) not in anchors(path):
                     dead.append(f"{rel(page)}: {href} (no #{fragment} in {rel(path)})")
     assert not dead, "dead internal links:\n" + "\n".join(dead)
 
