@@ -195,7 +195,7 @@ exercises: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_exercises.py
 
 html-check: $(STAMP)
-	$(BIN)/python -m pytest -q tests -m "book"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests -m "book"
 
 # the browser tests; the slow ones (every lesson run in JupyterLab) with `make browser-slow`
 # the JupyterLab tests share one worker (xdist_group): their server starts once

@@ -36,6 +36,7 @@ from _nbgrader_common import (  # noqa: E402
     END_SOLUTION,
     course_config,
     grade_id,
+    is_kernel_start_failure,
     read,
 )
 
@@ -319,10 +320,18 @@ def _failing_starts(monkeypatch: pytest.MonkeyPatch, failures: int, message: str
     return starts
 
 
+def test_what_counts_as_a_kernel_that_did_not_start() -> None:
+    for text in ("Kernel died before replying to kernel_info",
+                 "RuntimeError: Kernel didn't respond in 60 seconds"):
+        assert is_kernel_start_failure(RuntimeError(text)) and is_kernel_start_failure(text)
+    assert not is_kernel_start_failure(ValueError("Kernel died before replying to kernel_info"))
+    assert not is_kernel_start_failure("CellTimeoutError: No reply from kernel before timeout")
+    assert not is_kernel_start_failure(RuntimeError("DeadKernelError: Kernel died"))
+
+
 @pytest.mark.parametrize(("failures", "message", "starts_expected", "graded"), [
     (1, "Kernel died before replying to kernel_info", 2, True),
-    (1, "Kernel didn't respond in 60 seconds", 2, True),
-    (5, "Kernel died before replying to kernel_info", 2, False),
+    (5, "Kernel didn't respond in 60 seconds", 2, False),
     (1, "some other failure", 1, False),
 ])
 def test_autograde_starts_a_dead_kernel_once_more(
