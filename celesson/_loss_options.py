@@ -127,22 +127,6 @@ def reduce_pairs(
     return np.float64(div_pairs(s_hi, s_lo, *denominator)[0])
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def check_gamma(gamma: Any) -> float:
     return check_real_scalar(gamma, "gamma", lo=0.0)
 
@@ -151,36 +135,6 @@ def check_alpha(alpha: Any) -> float | None:
     if alpha is None:
         return None
     return check_real_scalar(alpha, "alpha", lo=0.0, hi=1.0)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def scale_mean(g: np.ndarray, reduction: str, n: int, name: str) -> Any:

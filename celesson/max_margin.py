@@ -84,6 +84,32 @@ def _affine_min_norm(P: Array) -> Array:
     return sol[:k]
 
 
+def signed_rows(X: ArrayLike, y: ArrayLike) -> Array:
+    r"""The rows :math:`z_n = s_n x_n`, :math:`s_n = 2y_n - 1`: the labels folded into the data.
+
+    A linear separator through the origin classifies every example right exactly when
+    :math:`z_n^\top w > 0` for all :math:`n`.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d)
+        Finite, at least one row and one column.
+    y : array_like of shape (N,)
+        Labels 0/1.
+
+    Returns
+    -------
+    ndarray of shape (N, d)
+
+    Examples
+    --------
+    >>> signed_rows([[1.0, 2.0], [3.0, 4.0]], [1, 0]).tolist()
+    [[1.0, 2.0], [-3.0, -4.0]]
+    """
+    Xa = check_X(X)
+    return np.where(check_labels01(y, Xa.shape[0]), 1.0, -1.0)[:, None] * Xa
+
+
 def max_margin_separator(
     X: ArrayLike, y: ArrayLike, *, tol: float = 1e-12, max_iter: int = 10_000
 ) -> MaxMarginResult:
@@ -125,11 +151,9 @@ def max_margin_separator(
     >>> np.round(res.w, 12).tolist(), round(res.margin, 12)
     ([0.5, -0.5], 1.414213562373)
     """
-    Xa = check_X(X)
-    pos = check_labels01(y, Xa.shape[0])
+    Z = signed_rows(X, y)
     tol = check_real_scalar(tol, "tol", lo=0.0, lo_open=True)
     max_iter = check_int(max_iter, "max_iter", lo=1)
-    Z = np.where(pos, 1.0, -1.0)[:, None] * Xa
     sq = np.einsum("ij,ij->i", Z, Z)
     scale = float(sq.max())
     if scale == 0.0 or sq.min() == 0.0:
@@ -176,7 +200,7 @@ def max_margin_separator(
         pp = float(p @ p)
         w = p / pp
         a_S = np.array([lam[corral.index(s)] for s in S]) / pp
-    alpha = np.zeros(Xa.shape[0])
+    alpha = np.zeros(Z.shape[0])
     alpha[S] = a_S
     w64 = w.astype(np.float64)
     return MaxMarginResult(w64, alpha, float(1.0 / np.linalg.norm(w64)), S, iterations, Z)

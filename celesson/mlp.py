@@ -107,20 +107,6 @@ class ForwardCache(NamedTuple):
     scales: Sequence[Array] = ()
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 class MLP(ParameterVector):
     r"""A fully connected network :math:`x \mapsto g(W^L f(\cdots f(W^1 x + b^1)\cdots) + b^L)`.
 

@@ -63,6 +63,15 @@ class NeuronHistory:
 def first_below(values: ArrayLike, threshold: float) -> int | None:
     """Index of the first entry of ``values`` strictly below ``threshold`` (``None`` if none).
 
+    Parameters
+    ----------
+    values : array_like of shape (n,)
+    threshold : float
+
+    Returns
+    -------
+    int or None
+
     Examples
     --------
     >>> first_below([0.9, 0.5, 0.1], 0.2)

@@ -17,7 +17,7 @@ import pytest
 from mpref import ULP_TARGET, row_parts, worst_ulp
 
 import celesson as ce
-from celesson import fused, halfprec
+from celesson import _fused_kernels, halfprec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -327,11 +327,11 @@ def test_all_ignored_is_fine_for_sum_and_none() -> None:
 
 
 def test_default_chunk_covers_about_a_million_logits() -> None:
-    inp = fused._check_inputs(np.ones((1024, 2)), np.ones((2, 50000)), np.zeros(1024, int),
-                              None, None, -100, "mean")
-    assert inp.chunk == fused.AUTO_CHUNK_ENTRIES // 1024
-    inp = fused._check_inputs(np.ones((4, 2)), np.ones((2, 10)), np.zeros(4, int),
-                              None, None, -100, "mean")
+    inp = _fused_kernels.check_inputs(np.ones((1024, 2)), np.ones((2, 50000)),
+                                      np.zeros(1024, int), None, None, -100, "mean")
+    assert inp.chunk == _fused_kernels.AUTO_CHUNK_ENTRIES // 1024
+    inp = _fused_kernels.check_inputs(np.ones((4, 2)), np.ones((2, 10)), np.zeros(4, int),
+                                      None, None, -100, "mean")
     assert inp.chunk == 10  # never wider than the vocabulary
 
 
