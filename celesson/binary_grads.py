@@ -308,6 +308,18 @@ def mse_loss_grad(pred: ArrayLike, target: ArrayLike, *, reduction: str = "mean"
 
     Divided by the number of elements for ``reduction="mean"``.
 
+    Parameters
+    ----------
+    pred, target : array_like
+        Predictions :math:`\hat y` and targets :math:`y`, the same shape (or one a scalar).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        The reduction of the loss whose gradient this is.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        Shaped like ``pred``.
+
     Examples
     --------
     >>> mse_loss_grad([1.0, 3.0], [0.0, 3.0], reduction="mean").tolist()

@@ -111,7 +111,17 @@ def figure(
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """Render ``fig`` to PNG bytes at :data:`PNG_DPI`, without a time stamp or version."""
+    """Render ``fig`` to PNG bytes at :data:`PNG_DPI`, without a time stamp or version.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    bytes
+        The same bytes for the same figure on every run.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -122,6 +132,18 @@ def check_alt_text(alt: object, *, argument: str = "alt") -> str:
 
     Real alt text is a string of at least six words that says what the figure
     shows; a file name or path (what a renderer falls back to) is rejected.
+
+    Parameters
+    ----------
+    alt : object
+        The text to check.
+    argument : str, default "alt"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    str
+        ``alt`` itself.
 
     Raises
     ------
@@ -189,6 +211,16 @@ def show(fig: Figure, *, alt: str, caption: str, name: str) -> None:
     screens); no text repr is stored. ``alt``, ``caption`` and ``name`` are checked
     by :func:`figure_metadata` and stored in the output's metadata, from which
     ``tools/run_notebooks.py`` writes the cell metadata that the book reads.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str
+        Alt text: what the figure shows, in words (at least six).
+    caption : str
+        The caption the book prints under the figure.
+    name : str
+        The figure's label, for ``{numref}`` references from the prose.
     """
     from IPython.display import display
 

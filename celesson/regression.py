@@ -256,6 +256,15 @@ def logistic_regression_grad(
     (accurate for large logits), or the focal-loss derivative from
     :func:`celesson.sigmoid_focal_loss_grad`.  Arguments as in :func:`logistic_regression_loss`.
 
+    Parameters
+    ----------
+    theta : array_like of shape (d,)
+    X : array_like of shape (N, d)
+    y : array_like of shape (N,)
+        Labels 0/1 (or probabilities in [0, 1]).
+    weight_decay, label_smoothing, convention, gamma
+        As for :func:`logistic_regression_loss`.
+
     Returns
     -------
     numpy.ndarray of shape (d,)
@@ -312,6 +321,15 @@ def logistic_regression_hessian(
 
 def logistic_regression_proba(theta: ArrayLike, X: ArrayLike) -> Array:
     r"""Predicted probability of class 1, :math:`\sigma(X\theta)`.
+
+    Parameters
+    ----------
+    theta : array_like of shape (d,)
+    X : array_like of shape (N, d)
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,)
 
     Examples
     --------
@@ -457,6 +475,15 @@ def softmax_regression_grad(
     with :math:`\tilde Y` the (smoothed) one-hot targets; the logit gradient comes from
     :func:`celesson.cross_entropy_grad` (or :func:`celesson.softmax_focal_loss_grad`).
 
+    Parameters
+    ----------
+    W : array_like of shape (d, K)
+    X : array_like of shape (N, d)
+    y : array_like of shape (N,)
+        Class indices 0..K-1.
+    weight_decay, label_smoothing, convention, gamma
+        As for :func:`softmax_regression_loss`.
+
     Returns
     -------
     numpy.ndarray of shape (d, K)
@@ -476,6 +503,16 @@ def softmax_regression_grad(
 def softmax_regression_proba(W: ArrayLike, X: ArrayLike) -> Array:
     r"""Predicted class probabilities :math:`\operatorname{softmax}(XW)`, shape (N, K).
 
+    Parameters
+    ----------
+    W : array_like of shape (d, K)
+    X : array_like of shape (N, d)
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, K)
+        Rows sum to 1.
+
     Examples
     --------
     >>> softmax_regression_proba(np.zeros((1, 2)), [[3.0]]).tolist()
@@ -487,6 +524,14 @@ def softmax_regression_proba(W: ArrayLike, X: ArrayLike) -> Array:
 
 def add_bias_column(X: ArrayLike) -> Array:
     """Return ``X`` with a column of ones appended, so that the last weight acts as a bias.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d)
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, d + 1)
 
     Examples
     --------

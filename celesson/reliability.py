@@ -61,7 +61,19 @@ def check_binning(n_bins: int, binning: object) -> tuple[int, str]:
 
 
 def bin_index(conf: Array, n_bins: int, binning: str) -> NDArray[np.intp]:
-    """Bin of every confidence: 0..n_bins-1 (equal-width, right-closed, or equal-mass)."""
+    """Bin of every confidence: 0..n_bins-1 (equal-width, right-closed, or equal-mass).
+
+    Parameters
+    ----------
+    conf : numpy.ndarray of shape (N,)
+        Confidences in [0, 1].
+    n_bins : int
+    binning : {"uniform", "quantile"}
+
+    Returns
+    -------
+    numpy.ndarray of intp, shape (N,)
+    """
     if binning == "uniform":
         # edges m / M, each correctly rounded; bin b holds edges[b] < c <= edges[b + 1]
         # (the first bin also holds c = 0), so a confidence equal to an edge goes below it
