@@ -33,6 +33,20 @@ def _gelu_gate(z: Array) -> tuple[Array, Array]:
 
 
 def apply_activation(name: str, z: Array) -> Array:
+    r"""The hidden-layer activation :math:`f(z)`, elementwise.
+
+    Parameters
+    ----------
+    name : {"sigmoid", "tanh", "relu", "gelu"}
+        GELU is the tanh form, :math:`z\,\sigma\bigl(2c(z + 0.044715 z^3)\bigr)`,
+        :math:`c = \sqrt{2/\pi}`.
+    z : ndarray
+        Weighted inputs.
+
+    Returns
+    -------
+    ndarray, shaped like ``z``
+    """
     if name == "sigmoid":
         return sigmoid(z)
     if name == "tanh":
@@ -43,6 +57,18 @@ def apply_activation(name: str, z: Array) -> Array:
 
 
 def activation_derivative(name: str, z: Array) -> Array:
+    r"""The derivative :math:`f'(z)` of :func:`apply_activation`, elementwise.
+
+    Parameters
+    ----------
+    name : {"sigmoid", "tanh", "relu", "gelu"}
+    z : ndarray
+        Weighted inputs (ReLU's derivative is taken as 0 at 0).
+
+    Returns
+    -------
+    ndarray, shaped like ``z``
+    """
     if name == "sigmoid":
         return sigmoid_grad(z)
     if name == "tanh":
@@ -84,6 +110,24 @@ def layer_norm(z: Array, gain: Array, shift: Array, eps: float) -> tuple[Array, 
 
 
 def layer_norm_backward(dh: Array, zhat: Array, s: Array, gain: Array) -> Array:
+    r"""Backward pass of :func:`layer_norm`: the gradient in :math:`z` from the one in :math:`h`.
+
+    :math:`\partial z = \bigl(g - \bar g - \hat z\,\overline{g \hat z}\bigr)/s` with
+    :math:`g = \gamma \odot \partial h` and bars the means over each row.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (N, n)
+        Gradient of the cost in the layer's output :math:`h`.
+    zhat, s : ndarray
+        The standardised rows ``(N, n)`` and scales ``(N, 1)`` of the forward pass.
+    gain : ndarray of shape (n,)
+        :math:`\gamma`.
+
+    Returns
+    -------
+    ndarray of shape (N, n)
+    """
     # d zhat = dh * gain;  dz = (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat)) / s
     dzhat = dh * gain
     return (
@@ -94,6 +138,22 @@ def layer_norm_backward(dh: Array, zhat: Array, s: Array, gain: Array) -> Array:
 
 
 def layer_norm_tangent(dz: Array, zhat: Array, s: Array) -> Array:
+    r"""Forward-mode derivative of the standardisation :math:`\hat z` of :func:`layer_norm`.
+
+    :math:`\dot{\hat z} = \bigl(\dot u - \hat z\,\overline{\hat z \dot u}\bigr)/s` with
+    :math:`\dot u = \dot z - \overline{\dot z}` (bars: means over each row).
+
+    Parameters
+    ----------
+    dz : ndarray of shape (N, n)
+        Tangent of the weighted inputs.
+    zhat, s : ndarray
+        The standardised rows ``(N, n)`` and scales ``(N, 1)`` of the forward pass.
+
+    Returns
+    -------
+    ndarray of shape (N, n)
+    """
     # forward mode: d zhat = (du - zhat * mean(zhat * du)) / s with du = dz - mean(dz)
     du = dz - np.mean(dz, axis=1, keepdims=True)
     return (du - zhat * np.mean(zhat * du, axis=1, keepdims=True)) / s

@@ -51,6 +51,19 @@ def update_norm(update: Params) -> float:
 
 
 def as_parts(update: Params, name: str) -> list[Array]:
+    """A parameter update as a list of finite float64 arrays (one per parameter array).
+
+    Parameters
+    ----------
+    update : array_like or sequence of array_like
+        One array, or one per parameter array of the model.
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    list of ndarray
+    """
     if isinstance(update, (list, tuple)):
         if len(update) == 0:
             raise ValueError(f"{name} must not be an empty list")

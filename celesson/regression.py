@@ -37,6 +37,23 @@ _CONVENTIONS = ("uniform", "others")
 
 
 def check_X(X: ArrayLike) -> Array:
+    """``X`` as a float64 matrix, checked: 2-D, at least one row and one column, finite.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d)
+
+    Returns
+    -------
+    ndarray of shape (N, d)
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not numeric.
+    ValueError
+        On a wrong shape or a non-finite entry.
+    """
     arr = as_float_array(X, "X")
     if arr.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {arr.shape}")
@@ -48,6 +65,20 @@ def check_X(X: ArrayLike) -> Array:
 
 
 def check_theta(theta: ArrayLike, n_features: int, name: str = "theta") -> Array:
+    """The weights of a binary model, checked: shape ``(n_features,)``, finite.
+
+    Parameters
+    ----------
+    theta : array_like
+    n_features : int
+        Columns of ``X``.
+    name : str, default "theta"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+    """
     arr = as_float_array(theta, name)
     if arr.shape != (n_features,):
         raise ValueError(
@@ -60,6 +91,20 @@ def check_theta(theta: ArrayLike, n_features: int, name: str = "theta") -> Array
 
 
 def check_W(W: ArrayLike, n_features: int, name: str = "W") -> Array:
+    """The weights of a multi-class model, checked: shape ``(n_features, K)``, ``K >= 2``, finite.
+
+    Parameters
+    ----------
+    W : array_like
+    n_features : int
+        Columns of ``X``.
+    name : str, default "W"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    ndarray of shape (n_features, K)
+    """
     arr = as_float_array(W, name)
     if arr.ndim != 2 or arr.shape[0] != n_features or arr.shape[1] < 2:
         raise ValueError(
@@ -81,6 +126,19 @@ def _check_binary_targets(y: ArrayLike, n: int) -> Array:
 
 
 def check_labels01(y: ArrayLike, n: int) -> NDArray[np.bool_]:
+    """Hard labels 0/1, checked (one per row of ``X``), as a boolean mask of the ones.
+
+    Parameters
+    ----------
+    y : array_like of shape (n,)
+    n : int
+        Rows of ``X``.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        True where the label is 1.
+    """
     arr = np.asarray(y)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"y must hold the labels 0 and 1, got dtype {arr.dtype}")
@@ -171,6 +229,21 @@ def binary_objective(
     convention: Any,
     gamma: Any,
 ) -> _Binary:
+    """The checked data, smoothed targets and options of a binary objective.
+
+    Shared by :func:`logistic_regression_loss`, its gradient and the trainer, so that
+    the three read their arguments the same way.
+
+    Parameters
+    ----------
+    X, y, weight_decay, label_smoothing, convention, gamma
+        As for :func:`logistic_regression_loss`.
+
+    Returns
+    -------
+    _Binary
+        The checked objective.
+    """
     Xa = check_X(X)
     ya = _check_binary_targets(y, Xa.shape[0])
     lam, eps, conv, gamma = _check_options(weight_decay, label_smoothing, convention, gamma)
@@ -388,6 +461,22 @@ def multi_objective(
     convention: Any,
     gamma: Any,
 ) -> _Multi:
+    """The checked data, targets and options of a multi-class objective.
+
+    Shared by :func:`softmax_regression_loss`, its gradient and the trainer.
+
+    Parameters
+    ----------
+    X, y, weight_decay, label_smoothing, convention, gamma
+        As for :func:`softmax_regression_loss`.
+    num_classes : int
+        :math:`K`, the columns of ``W``.
+
+    Returns
+    -------
+    _Multi
+        The checked objective.
+    """
     Xa = check_X(X)
     raw = np.asarray(y)
     if raw.shape != (Xa.shape[0],):

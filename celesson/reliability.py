@@ -29,6 +29,18 @@ BINNINGS: tuple[str, ...] = ("uniform", "quantile")
 
 
 def check_labels(labels: ArrayLike, n: int, k: int) -> NDArray[np.intp]:
+    """Class labels, checked: integers in ``0..k-1``, one per row.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n,)
+    n, k : int
+        Rows and columns of the probability matrix.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,)
+    """
     y = as_index_array(labels, "labels", k)
     if y.shape != (n,):
         raise ValueError(f"labels must have shape ({n},), one label per row, got {y.shape}")
@@ -36,6 +48,18 @@ def check_labels(labels: ArrayLike, n: int, k: int) -> NDArray[np.intp]:
 
 
 def check_matrix(x: ArrayLike, name: str) -> Array:
+    """A probability (or logit) matrix, checked: 2-D, at least one row and two columns.
+
+    Parameters
+    ----------
+    x : array_like of shape (N, K)
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    ndarray of shape (N, K)
+    """
     arr = as_float_array(x, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (N, K), one row per example, got shape {arr.shape}")
@@ -48,12 +72,39 @@ def check_matrix(x: ArrayLike, name: str) -> Array:
 
 
 def check_probs_labels(probs: ArrayLike, labels: ArrayLike) -> tuple[Array, NDArray[np.intp]]:
+    """Predicted probabilities and their labels, checked together.
+
+    Parameters
+    ----------
+    probs : array_like of shape (N, K)
+        Rows on the simplex.
+    labels : array_like of shape (N,)
+        Integers in ``0..K-1``.
+
+    Returns
+    -------
+    probs : ndarray of shape (N, K)
+    labels : ndarray of intp, shape (N,)
+    """
     p = check_matrix(probs, "probs")
     check_distribution(p, "probs", axis=1)
     return p, check_labels(labels, *p.shape)
 
 
 def check_binning(n_bins: int, binning: object) -> tuple[int, str]:
+    """The number of bins and the binning rule, checked.
+
+    Parameters
+    ----------
+    n_bins : int
+        At least 1.
+    binning : {"uniform", "quantile"}
+
+    Returns
+    -------
+    n_bins : int
+    binning : str
+    """
     m = check_int(n_bins, "n_bins", lo=1)
     if not isinstance(binning, str) or binning not in BINNINGS:
         raise ValueError(f"binning must be one of {BINNINGS}, got {binning!r}")

@@ -116,12 +116,34 @@ __all__ = [
 
 
 def sigma(arg: Any) -> sp.Expr:
-    r"""The logistic sigmoid :math:`\sigma(u) = 1/(1 + e^{-u})` as a SymPy expression."""
+    r"""The logistic sigmoid :math:`\sigma(u) = 1/(1 + e^{-u})` as a SymPy expression.
+
+    Parameters
+    ----------
+    arg : sympy expression or number
+
+    Returns
+    -------
+    sympy.Expr
+    """
     return 1 / (1 + sp.exp(-sp.sympify(arg)))
 
 
 def softmax_symbols(num_classes: int, name: str = "z") -> list[sp.Symbol]:
-    """Real symbols ``z_1, ..., z_K`` for a softmax over a fixed number of classes."""
+    r"""Real symbols ``z_1, ..., z_K`` for a softmax over a fixed number of classes.
+
+    Parameters
+    ----------
+    num_classes : int
+        :math:`K \ge 1`.
+    name : str, default "z"
+        The symbols' stem.
+
+    Returns
+    -------
+    list of sympy.Symbol
+        ``[z_1, ..., z_K]``, real.
+    """
     if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
         raise TypeError(f"num_classes must be an integer, got {num_classes!r}")
     if num_classes < 1:
@@ -130,7 +152,18 @@ def softmax_symbols(num_classes: int, name: str = "z") -> list[sp.Symbol]:
 
 
 def softmax(logits: Sequence[Any]) -> list[sp.Expr]:
-    r""":math:`\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}` for a list of expressions."""
+    r""":math:`\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}` for a list of expressions.
+
+    Parameters
+    ----------
+    logits : sequence of sympy expression or number
+        At least one.
+
+    Returns
+    -------
+    list of sympy.Expr
+        One probability per logit.
+    """
     terms = [sp.exp(sp.sympify(v)) for v in logits]
     if not terms:
         raise ValueError("logits must contain at least one expression")
@@ -139,14 +172,34 @@ def softmax(logits: Sequence[Any]) -> list[sp.Expr]:
 
 
 def logsumexp(logits: Sequence[Any]) -> sp.Expr:
-    r""":math:`\log \sum_k e^{z_k}` for a list of expressions."""
+    r""":math:`\log \sum_k e^{z_k}` for a list of expressions.
+
+    Parameters
+    ----------
+    logits : sequence of sympy expression or number
+        At least one.
+
+    Returns
+    -------
+    sympy.Expr
+    """
     if len(logits) == 0:
         raise ValueError("logits must contain at least one expression")
     return sp.log(sp.Add(*[sp.exp(sp.sympify(v)) for v in logits]))
 
 
 def log_softmax(logits: Sequence[Any]) -> list[sp.Expr]:
-    r""":math:`z_k - \log\sum_j e^{z_j}` for a list of expressions."""
+    r""":math:`z_k - \log\sum_j e^{z_j}` for a list of expressions.
+
+    Parameters
+    ----------
+    logits : sequence of sympy expression or number
+        At least one.
+
+    Returns
+    -------
+    list of sympy.Expr
+    """
     lse = logsumexp(logits)
     return [sp.sympify(v) - lse for v in logits]
 
@@ -156,29 +209,85 @@ def softmax_indexed(index: Any = i, num_classes: Any = K, base: sp.IndexedBase =
 
     Uses :class:`sympy.IndexedBase` and :class:`sympy.Sum`; :func:`verify` checks
     identities in it numerically for several concrete ``K``.
+
+    Parameters
+    ----------
+    index : sympy expression, default ``i``
+        The class whose probability is taken.
+    num_classes : sympy expression, default ``K``
+        The number of classes (a symbol or a number).
+    base : sympy.IndexedBase, default ``zi``
+        The logits :math:`z_1, \dots, z_K`.
+
+    Returns
+    -------
+    sympy.Expr
     """
     dummy = sp.Symbol("j_", integer=True, positive=True)
     return sp.exp(base[index]) / sp.Sum(sp.exp(base[dummy]), (dummy, 1, num_classes))
 
 
 def bce(prob: Any, target: Any) -> sp.Expr:
-    r"""Binary cross-entropy :math:`-y\log a - (1-y)\log(1-a)`."""
+    r"""Binary cross-entropy :math:`-y\log a - (1-y)\log(1-a)`.
+
+    Parameters
+    ----------
+    prob : sympy expression or number
+        :math:`a \in (0, 1)`.
+    target : sympy expression or number
+        :math:`y \in [0, 1]`.
+
+    Returns
+    -------
+    sympy.Expr
+    """
     prob, target = sp.sympify(prob), sp.sympify(target)
     return -(target * sp.log(prob) + (1 - target) * sp.log(1 - prob))
 
 
 def bce_logits(logit: Any, target: Any) -> sp.Expr:
-    r"""Binary cross-entropy of :math:`\sigma(z)`: ``bce(sigma(z), y)``."""
+    r"""Binary cross-entropy of :math:`\sigma(z)`: ``bce(sigma(z), y)``.
+
+    Parameters
+    ----------
+    logit : sympy expression or number
+        :math:`z`.
+    target : sympy expression or number
+        :math:`y \in [0, 1]`.
+
+    Returns
+    -------
+    sympy.Expr
+    """
     return bce(sigma(logit), target)
 
 
 def binary_entropy(prob: Any) -> sp.Expr:
-    r"""Binary entropy :math:`-a\log a - (1-a)\log(1-a)` (the minimum of ``bce(., a)``)."""
+    r"""Binary entropy :math:`-a\log a - (1-a)\log(1-a)` (the minimum of ``bce(., a)``).
+
+    Parameters
+    ----------
+    prob : sympy expression or number
+        :math:`a \in (0, 1)`.
+
+    Returns
+    -------
+    sympy.Expr
+    """
     return bce(prob, prob)
 
 
 def mse(pred: Any, target: Any) -> sp.Expr:
-    r"""Squared error :math:`(a - y)^2` (no :math:`\tfrac12`, as :func:`celesson.mse_loss`)."""
+    r"""Squared error :math:`(a - y)^2` (no :math:`\tfrac12`, as :func:`celesson.mse_loss`).
+
+    Parameters
+    ----------
+    pred, target : sympy expression or number
+
+    Returns
+    -------
+    sympy.Expr
+    """
     return (sp.sympify(pred) - sp.sympify(target)) ** 2
 
 
@@ -187,6 +296,16 @@ def cross_entropy(logits: Sequence[Any], target: int | Sequence[Any]) -> sp.Expr
 
     ``target`` is a class index (0-based, as in :func:`celesson.cross_entropy`) or a
     list of target probabilities.
+
+    Parameters
+    ----------
+    logits : sequence of sympy expression or number
+    target : int or sequence of sympy expression or number
+        A class index (0-based) or one probability per logit.
+
+    Returns
+    -------
+    sympy.Expr
     """
     logs = log_softmax(logits)
     if isinstance(target, numbers.Integral):
@@ -202,7 +321,23 @@ def cross_entropy(logits: Sequence[Any], target: int | Sequence[Any]) -> sp.Expr
 def smooth_labels(
     target: int, num_classes: int, label_smoothing: Any = eps, convention: str = "uniform"
 ) -> list[sp.Expr]:
-    """Smoothed one-hot target, ``"uniform"`` (eps/K everywhere) or ``"others"`` (eps/(K-1))."""
+    r"""Smoothed one-hot target, ``"uniform"`` (eps/K everywhere) or ``"others"`` (eps/(K-1)).
+
+    Parameters
+    ----------
+    target : int
+        The class index (0-based).
+    num_classes : int
+        :math:`K`.
+    label_smoothing : sympy expression, default ``eps``
+        :math:`\varepsilon`.
+    convention : {"uniform", "others"}, default "uniform"
+
+    Returns
+    -------
+    list of sympy.Expr
+        :math:`K` target probabilities, summing to 1.
+    """
     if convention == "uniform":
         return [
             (1 - label_smoothing) * (1 if c == target else 0) + label_smoothing / num_classes
@@ -217,7 +352,21 @@ def smooth_labels(
 
 
 def focal(p_t: Any, gamma: Any = gamma, alpha: Any = 1) -> sp.Expr:
-    r"""Focal loss in terms of :math:`p_t`: :math:`-\alpha (1 - p_t)^{\gamma} \log p_t`."""
+    r"""Focal loss in terms of :math:`p_t`: :math:`-\alpha (1 - p_t)^{\gamma} \log p_t`.
+
+    Parameters
+    ----------
+    p_t : sympy expression or number
+        The probability given to the true class.
+    gamma : sympy expression, default ``gamma``
+        The focusing parameter :math:`\gamma \ge 0`.
+    alpha : sympy expression, default 1
+        The class weight :math:`\alpha`.
+
+    Returns
+    -------
+    sympy.Expr
+    """
     p_t = sp.sympify(p_t)
     return -alpha * (1 - p_t) ** gamma * sp.log(p_t)
 
@@ -229,6 +378,19 @@ def focal_logits(
 
     :math:`\alpha_t\,(y\,\sigma(-z) + (1-y)\,\sigma(z))^{\gamma}\,\mathrm{bce}(\sigma(z), y)`
     with :math:`\alpha_t = \alpha y + (1-\alpha)(1-y)` (1 when ``alpha`` is None).
+
+    Parameters
+    ----------
+    logit : sympy expression or number
+        :math:`z`.
+    target : sympy expression or number
+        :math:`y \in [0, 1]`.
+    gamma : sympy expression, default ``gamma``
+    alpha : sympy expression or None, default None
+
+    Returns
+    -------
+    sympy.Expr
     """
     logit, target = sp.sympify(logit), sp.sympify(target)
     modulator = target * sigma(-logit) + (1 - target) * sigma(logit)
@@ -237,12 +399,33 @@ def focal_logits(
 
 
 def entropy(probs: Sequence[Any]) -> sp.Expr:
-    r"""Shannon entropy :math:`-\sum_k p_k \log p_k`."""
+    r"""Shannon entropy :math:`-\sum_k p_k \log p_k`.
+
+    Parameters
+    ----------
+    probs : sequence of sympy expression or number
+
+    Returns
+    -------
+    sympy.Expr
+        In nats.
+    """
     return -sp.Add(*[sp.sympify(v) * sp.log(v) for v in probs])
 
 
 def kl_divergence(probs: Sequence[Any], other: Sequence[Any]) -> sp.Expr:
-    r""":math:`\sum_k p_k \log(p_k / q_k)`."""
+    r""":math:`\sum_k p_k \log(p_k / q_k)`.
+
+    Parameters
+    ----------
+    probs, other : sequence of sympy expression or number
+        :math:`p` and :math:`q`, of equal length (in the order of :func:`celesson.kl_divergence`).
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`\mathrm{KL}(p\,\|\,q)` in nats.
+    """
     if len(probs) != len(other):
         raise ValueError(f"p has {len(probs)} entries, q {len(other)}")
     return sp.Add(*[sp.sympify(u) * sp.log(u / v) for u, v in zip(probs, other, strict=True)])

@@ -394,6 +394,13 @@ def verify_nonnegative(
     seeded random points (domains as in :func:`verify`) and must be
     :math:`\ge -10^{-(\text{dps}-10)}` at each, which is evidence, not proof.
 
+    Parameters
+    ----------
+    expr : sympy expression
+        One expression.
+    description, domains, n_points, dps, seed
+        As for :func:`verify`.
+
     Returns
     -------
     Verification

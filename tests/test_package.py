@@ -47,3 +47,42 @@ def test_every_public_name_resolves() -> None:
 
     missing = [name for name in celesson.__all__ if not hasattr(celesson, name)]
     assert missing == []
+
+
+def _public_functions() -> list[tuple[str, object]]:
+    """Every public function defined in a public module of the package (not re-exports)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import celesson
+
+    found = []
+    for info in pkgutil.iter_modules(celesson.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"celesson.{info.name}")
+        for name, obj in vars(module).items():
+            if (not name.startswith("_") and inspect.isfunction(obj)
+                    and obj.__module__ == module.__name__):
+                found.append((f"{module.__name__}.{name}", obj))
+    return found
+
+
+def test_every_public_function_documents_its_parameters() -> None:
+    """NumPy style: a function that takes arguments says what they are, in a Parameters
+    section (a function taking only ``**kwargs`` names the function it passes them to)."""
+    import inspect
+
+    functions = _public_functions()
+    assert len(functions) > 100, "the walk over the package found too few functions"
+    missing = []
+    for qualname, func in functions:
+        doc = inspect.getdoc(func) or ""
+        params = [p for p in inspect.signature(func).parameters.values()  # type: ignore[arg-type]
+                  if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        if params and "Parameters\n----------" not in doc:
+            missing.append(qualname)
+        if not doc:
+            missing.append(f"{qualname} (no docstring)")
+    assert not missing, "public functions without a Parameters section:\n" + "\n".join(missing)
