@@ -36,7 +36,13 @@ class Trainable(Protocol):
 
 
 class Optimizer(Protocol):
-    """What :func:`fit` needs of an optimiser: one in-place update of the parameters."""
+    """What :func:`fit` needs of an optimiser: one in-place update of the parameters.
+
+    An optimiser whose update depends on the examples of the batch as well (such as
+    :class:`celesson.ghosts.RhoController` without a probe set, which measures the
+    radius on them) says so with a true attribute ``measures_on_batch``; :func:`fit`
+    then calls ``step(params, grads, X_batch)``.
+    """
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> object: ...
 
@@ -67,7 +73,9 @@ def fit(
         ``loss`` and ``accuracy`` like it.
     X, y : training inputs ``(N, n_0)`` and labels/targets (see :meth:`MLP.targets`)
     optimizer : object with ``step(params, grads)``
-        E.g. :class:`celesson.optim.GradientDescent` or :class:`celesson.optim.Adam`.
+        E.g. :class:`celesson.optim.GradientDescent` or :class:`celesson.optim.Adam`;
+        one with a true ``measures_on_batch`` (a :class:`celesson.ghosts.RhoController`)
+        is given the batch too, ``step(params, grads, X_batch)``.
     epochs : int
         Number of passes over the data, >= 0.
     kind : {"ce", "mse"}
@@ -123,6 +131,7 @@ def fit(
             history["eval_loss"].append(model.loss(X_eval, y_eval, kind))
             history["eval_accuracy"].append(model.accuracy(X_eval, y_eval))
 
+    on_batch = bool(getattr(optimizer, "measures_on_batch", False))
     rng = np.random.default_rng(seed)
     record()
     for _ in range(epochs):
@@ -130,6 +139,9 @@ def fit(
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
             grads = model.gradients(Xa[rows], ya[rows], kind)
-            optimizer.step(model.params, grads)
+            if on_batch:
+                optimizer.step(model.params, grads, Xa[rows])  # type: ignore[call-arg]
+            else:
+                optimizer.step(model.params, grads)
         record()
     return history

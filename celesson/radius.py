@@ -379,6 +379,22 @@ class RhoController:
         Normalised step of the last *proposed* update, before rescaling.
     last_scale : float
         Factor applied to the last update.
+    measures_on_batch : bool
+        True without a probe: :func:`celesson.mlp.fit` then passes each batch to
+        :meth:`step`, so the controller composes with the package's trainer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from celesson.mlp import MLP, fit
+    >>> from celesson.optim import Adam
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((64, 4)), rng.integers(0, 3, 64)
+    >>> net = MLP([4, 8, 3], seed=0)
+    >>> ctrl = RhoController(Adam(lr=10.0), net)
+    >>> history = fit(net, X, y, optimizer=ctrl, epochs=3, batch_size=16)
+    >>> bool(ctrl.last_scale < 1.0)  # a rate of 10 is cut back to the radius
+    True
     """
 
     def __init__(self, optimizer: Any, model: Any, probe: ArrayLike | None = None) -> None:
@@ -391,6 +407,11 @@ class RhoController:
         self.probe = None if probe is None else as_float_array(probe, "probe")
         self.last_r = float("nan")
         self.last_scale = float("nan")
+
+    @property
+    def measures_on_batch(self) -> bool:
+        """Whether :meth:`step` needs the batch (no probe was given)."""
+        return self.probe is None
 
     def propose(
         self, params: Sequence[Array], grads: Sequence[Array], X: ArrayLike | None = None

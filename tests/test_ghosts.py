@@ -513,3 +513,32 @@ def test_spike_run_minibatches_are_epoch_permutations_and_fork_is_independent():
     assert run.log["loss"] == twin.log["loss"]
     with pytest.raises(ValueError, match="rule"):
         SpikeRun(MLP([5, 4, 3]), X, y, Xt, yt, rule="sgd")
+
+
+def test_controller_composes_with_fit():
+    """``fit`` hands each batch to a controller without a probe: the run is the same, to
+    the bit, as the loop that calls ``step(params, grads, X_batch)`` by hand."""
+    from celesson.mlp import fit
+
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((48, 6)), rng.integers(0, 3, 48)
+    net, twin = MLP([6, 10, 3], seed=1), MLP([6, 10, 3], seed=1)
+    ctrl = gh.RhoController(Adam(lr=3.0), net)
+    assert ctrl.measures_on_batch
+    history = fit(net, X, y, optimizer=ctrl, epochs=3, batch_size=16, seed=5)
+    by_hand = gh.RhoController(Adam(lr=3.0), twin)
+    order_rng = np.random.default_rng(5)
+    scales = []
+    for _ in range(3):
+        order = order_rng.permutation(48)
+        for start in range(0, 48, 16):
+            rows = order[start:start + 16]
+            by_hand.step(twin.params, twin.gradients(X[rows], y[rows]), X[rows])
+            scales.append(by_hand.last_scale)
+    np.testing.assert_array_equal(net.flat_params(), twin.flat_params())
+    assert min(scales) < 1.0, "a rate of 3 must be cut back at least once"
+    assert len(history["loss"]) == 4 and np.isfinite(history["loss"]).all()
+    # with a probe the radius is measured there, and fit passes no batch
+    probed = gh.RhoController(Adam(lr=3.0), MLP([6, 10, 3], seed=1), probe=X[:8])
+    assert not probed.measures_on_batch
+    fit(probed.model, X, y, optimizer=probed, epochs=1, batch_size=16)
