@@ -47,13 +47,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from celesson._validation import check_choice
-from celesson.grads import (
-    binary_cross_entropy_with_logits_grad,
-    cross_entropy_grad,
-    mse_sigmoid_grad,
-)
-from celesson.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-from celesson.numerics import sigmoid, softmax
 
 from .activations import (
     activation_derivative,
@@ -63,6 +56,16 @@ from .activations import (
     layer_norm_tangent,
 )
 from .minibatch import fit
+from .output_layer import (
+    LOSS_KINDS,
+    OUTPUTS,
+    apply_output,
+    check_loss_kind,
+    check_targets,
+    output_delta,
+    output_loss,
+    output_targets,
+)
 from .parameters import ParameterVector
 
 __all__ = [
@@ -75,10 +78,6 @@ Array = NDArray[np.float64]
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "gelu")
 #: Weight initialisations understood by :class:`MLP`.
 INITS: tuple[str, ...] = ("normal", "uniform")
-#: Output activations understood by :class:`MLP`.
-OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
-#: Values of the ``kind`` argument of :meth:`MLP.loss` and :meth:`MLP.gradients`.
-LOSS_KINDS: tuple[str, ...] = ("ce", "mse")
 
 
 class ForwardCache(NamedTuple):
@@ -258,12 +257,7 @@ class MLP(ParameterVector):
 
     def output_activation(self, logits: ArrayLike) -> Array:
         r"""Apply the output activation :math:`g` to logits of shape ``(N, K)``."""
-        z = np.asarray(logits, dtype=np.float64)
-        if self.output == "softmax":
-            return softmax(z, axis=-1)
-        if self.output == "sigmoid":
-            return sigmoid(z)
-        return z.copy()
+        return apply_output(self.output, logits)
 
     def forward_cache(self, X: ArrayLike) -> ForwardCache:
         """Forward pass keeping every weighted input and activation.
@@ -338,51 +332,15 @@ class MLP(ParameterVector):
 
     # -- targets and loss ---------------------------------------------------------
     def targets(self, y: ArrayLike) -> Array:
-        """Target matrix ``Y`` of shape ``(N, K)`` for labels ``y``.
-
-        Integer labels of shape ``(N,)`` are one-hot encoded when ``K > 1`` and
-        used as a column when ``K = 1``; a float array of shape ``(N, K)`` (or
-        ``(N,)`` when ``K = 1``) is used as it is.
-        """
-        arr = np.asarray(y)
-        k = self.num_outputs
-        if arr.dtype == np.bool_:
-            arr = arr.astype(np.int64)
-        if np.issubdtype(arr.dtype, np.integer):
-            if arr.ndim != 1:
-                raise ValueError(f"integer labels y must be 1-D (N,), got shape {arr.shape}")
-            if k == 1:
-                return arr.astype(np.float64)[:, None]
-            if arr.size and (arr.min() < 0 or arr.max() >= k):
-                raise ValueError(f"labels y must lie in 0..{k - 1}, got {arr.min()}..{arr.max()}")
-            return np.eye(k)[arr]
-        if not np.issubdtype(arr.dtype, np.floating):
-            raise TypeError(f"y must hold integer labels or float targets, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
-        if k == 1 and arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[1] != k:
-            raise ValueError(f"float targets y must have shape (N, {k}), got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("targets y must be finite")
-        return arr
-
-    def _check_kind(self, kind: str) -> str:
-        kind = check_choice(kind, LOSS_KINDS, "kind")
-        if kind == "ce" and self.output == "identity":
-            raise ValueError('kind="ce" needs output="softmax" or "sigmoid", not "identity"')
-        return kind
+        """Target matrix ``Y`` of shape ``(N, K)`` for labels ``y`` (see
+        :func:`celesson.output_layer.output_targets`): integer labels one-hot encoded,
+        float targets used as they are."""
+        return output_targets(y, self.num_outputs)
 
     def _prepare(self, X: ArrayLike, y: ArrayLike, kind: str) -> tuple[ForwardCache, Array]:
-        kind = self._check_kind(kind)
+        kind = check_loss_kind(kind, self.output)
         cache = self.forward_cache(X)
-        Y = self.targets(y)
-        if Y.shape[0] != cache.zs[-1].shape[0]:
-            raise ValueError(f"y must have {cache.zs[-1].shape[0]} rows, got {Y.shape[0]}")
-        if kind == "ce" and (np.any(Y < 0.0) or np.any(Y > 1.0)):
-            raise ValueError('targets y must lie in [0, 1] for kind="ce"')
-        if kind == "ce" and self.output == "softmax" and not np.allclose(Y.sum(axis=1), 1.0):
-            raise ValueError("targets y must sum to 1 per row for softmax cross-entropy")
+        Y = check_targets(self.targets(y), cache.zs[-1].shape[0], kind, self.output)
         return cache, Y
 
     def loss(self, X: ArrayLike, y: ArrayLike, kind: str = "ce") -> float:
@@ -404,35 +362,13 @@ class MLP(ParameterVector):
         float
         """
         cache, Y = self._prepare(X, y, kind)
-        z, a = cache.zs[-1], cache.activations[-1]
-        n = z.shape[0]
-        if kind == "mse":
-            return float(mse_loss(a, Y, reduction="sum")) / n
-        if self.output == "softmax":
-            return float(cross_entropy(z, Y, reduction="mean"))
-        return float(binary_cross_entropy_with_logits(z, Y, reduction="sum")) / n
+        return output_loss(cache.zs[-1], cache.activations[-1], Y, kind, self.output)
 
     def output_delta(self, cache: ForwardCache, Y: Array, kind: str) -> Array:
-        r"""Per-example output error :math:`\delta^L = \nabla_{z^L} C_n`, shape ``(N, K)``.
-
-        ``a - Y`` for cross-entropy (both output types); for the squared error
-        :math:`2 (a - y) \odot \sigma'(z)` (sigmoid), :math:`2 (a - y)` (identity)
-        or :math:`J_{\mathrm{softmax}}^\top\, 2 (a - y)` (softmax).
-        """
-        kind = self._check_kind(kind)
-        z, a = cache.zs[-1], cache.activations[-1]
-        if kind == "ce":
-            if self.output == "softmax":
-                return cross_entropy_grad(z, Y, reduction="none")
-            return binary_cross_entropy_with_logits_grad(z, Y, reduction="none")
-        if self.output == "sigmoid":
-            # 2 (a - y) sigma'(z), with sigma(z) - y formed without cancellation
-            return mse_sigmoid_grad(z, Y, reduction="none")
-        g = 2.0 * (a - Y)  # dC_n/da
-        if self.output == "identity":
-            return g
-        # softmax: (J^T g)_k = a_k (g_k - sum_j a_j g_j)
-        return a * (g - np.sum(a * g, axis=1, keepdims=True))
+        r"""Per-example output error :math:`\delta^L = \nabla_{z^L} C_n`, shape ``(N, K)``
+        (see :func:`celesson.output_layer.output_delta`)."""
+        kind = check_loss_kind(kind, self.output)
+        return output_delta(cache.zs[-1], cache.activations[-1], Y, kind, self.output)
 
     def gradients(self, X: ArrayLike, y: ArrayLike, kind: str = "ce") -> list[Array]:
         """Gradient of :meth:`loss` by backpropagation (BP1-BP4).
