@@ -11,7 +11,8 @@ own ``np.errstate(...)`` block.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,3 +24,27 @@ def floating_point_errors_raise() -> Iterator[None]:
     with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         yield
+
+
+@pytest.fixture
+def failing_kernel_starts(monkeypatch: pytest.MonkeyPatch) -> Callable[[int, str], list[int]]:
+    """``fail(n, message)``: the first ``n`` kernel starts of nbclient (and so of nbgrader)
+    raise ``RuntimeError(message)``, the later ones start a kernel; returns the list that
+    counts the starts."""
+    import nbclient.client
+
+    real_start = nbclient.client.NotebookClient.start_new_kernel_client
+
+    def fail(failures: int, message: str) -> list[int]:
+        starts: list[int] = []
+
+        def start(self: Any) -> Any:
+            starts.append(1)
+            if len(starts) <= failures:
+                raise RuntimeError(message)
+            return real_start(self)
+
+        monkeypatch.setattr(nbclient.client.NotebookClient, "start_new_kernel_client", start)
+        return starts
+
+    return fail

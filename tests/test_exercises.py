@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -384,42 +385,27 @@ def _tiny_notebook(folder: Path) -> Path:
     return path
 
 
-def _failing_starts(monkeypatch: pytest.MonkeyPatch, failures: int, message: str) -> list[int]:
-    """Make the first ``failures`` kernel starts raise ``RuntimeError(message)``."""
-    import nbclient.client
-
-    real_start = nbclient.client.NotebookClient.start_new_kernel_client
-    starts: list[int] = []
-
-    def start(self: Any) -> Any:
-        starts.append(1)
-        if len(starts) <= failures:
-            raise RuntimeError(message)
-        return real_start(self)
-
-    monkeypatch.setattr(nbclient.client.NotebookClient, "start_new_kernel_client", start)
-    return starts
-
-
 def test_a_kernel_that_dies_while_starting_is_started_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, failing_kernel_starts: Callable[[int, str], list[int]]
 ) -> None:
-    starts = _failing_starts(monkeypatch, 1, "Kernel died before replying to kernel_info")
+    starts = failing_kernel_starts(1, "Kernel died before replying to kernel_info")
     assert validate_notebook(str(_tiny_notebook(tmp_path))) == {}
     assert len(starts) == 2
 
 
 def test_a_kernel_that_keeps_dying_is_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, failing_kernel_starts: Callable[[int, str], list[int]]
 ) -> None:
-    starts = _failing_starts(monkeypatch, 5, "Kernel died before replying to kernel_info")
+    starts = failing_kernel_starts(5, "Kernel died before replying to kernel_info")
     with pytest.raises(RuntimeError, match="kernel_info"):
         validate_notebook(str(_tiny_notebook(tmp_path)))
     assert len(starts) == 2
 
 
-def test_other_errors_are_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    starts = _failing_starts(monkeypatch, 1, "some other failure")
+def test_other_errors_are_not_retried(
+    tmp_path: Path, failing_kernel_starts: Callable[[int, str], list[int]]
+) -> None:
+    starts = failing_kernel_starts(1, "some other failure")
     with pytest.raises(RuntimeError, match="some other failure"):
         validate_notebook(str(_tiny_notebook(tmp_path)))
     assert len(starts) == 1

@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -303,23 +304,6 @@ def test_export_holds_the_manual_grades(regraded: dict) -> None:
 # ------------------------------------------------------------ a kernel that does not start
 
 
-def _failing_starts(monkeypatch: pytest.MonkeyPatch, failures: int, message: str) -> list[int]:
-    """Make the first ``failures`` kernel starts of autograde raise ``RuntimeError``."""
-    import nbclient.client
-
-    real_start = nbclient.client.NotebookClient.start_new_kernel_client
-    starts: list[int] = []
-
-    def start(self: object) -> object:
-        starts.append(1)
-        if len(starts) <= failures:
-            raise RuntimeError(message)
-        return real_start(self)
-
-    monkeypatch.setattr(nbclient.client.NotebookClient, "start_new_kernel_client", start)
-    return starts
-
-
 def test_what_counts_as_a_kernel_that_did_not_start() -> None:
     for text in ("Kernel died before replying to kernel_info",
                  "RuntimeError: Kernel didn't respond in 60 seconds"):
@@ -335,11 +319,12 @@ def test_what_counts_as_a_kernel_that_did_not_start() -> None:
     (1, "some other failure", 1, False),
 ])
 def test_autograde_starts_a_dead_kernel_once_more(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, failing_kernel_starts: Callable[[int, str], list[int]],
+    capsys: pytest.CaptureFixture[str],
     failures: int, message: str, starts_expected: int, graded: bool,
 ) -> None:
     _write(_submission(_master_solutions()), tmp_path / "submissions" / "s01" / CHAPTER)
-    starts = _failing_starts(monkeypatch, failures, message)
+    starts = failing_kernel_starts(failures, message)
     [entry] = grade_tool.grade(tmp_path / "submissions", tmp_path / "grading",
                                timeout=TIMEOUT_S, jobs=1, feedback=False)
     assert len(starts) == starts_expected
