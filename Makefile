@@ -16,8 +16,8 @@ export MKL_NUM_THREADS := 1
 # The checks start hundreds of Python processes (kernels, nbgrader commands, pytest
 # workers). Each must find the bytecode of numpy, IPython, nbgrader... that the first
 # one wrote, or it compiles them from source again: a PYTHONDONTWRITEBYTECODE set in the
-# caller's environment would cost every one of them seconds (the whole of `make test`
-# took 1.6 times as long). It is not passed on to what make runs.
+# caller's environment would cost every one of them seconds (the unit tests took 1.7
+# times as long, the whole of `make test` 1.3 times). It is not passed on to what make runs.
 unexport PYTHONDONTWRITEBYTECODE
 
 # Strict nbval: every stored output is compared. Notebooks are spread over two workers,
