@@ -12,7 +12,12 @@ import numbers
 from typing import Any, NoReturn
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
+
+#: What a loss, a gradient or an elementwise function of the package returns: a NumPy
+#: ``float64`` scalar (a reduced loss, or the value at a scalar input) or a ``float64``
+#: array (elementwise, or ``reduction="none"``).
+FloatResult = np.float64 | NDArray[np.float64]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -133,7 +138,7 @@ def check_reduction(reduction: Any, allowed: tuple[str, ...] = REDUCTIONS) -> st
     return check_choice(reduction, allowed, "reduction")
 
 
-def reduce(values: np.ndarray, reduction: str, name: str = "the batch") -> Any:
+def reduce(values: np.ndarray, reduction: str, name: str = "the batch") -> FloatResult:
     """Apply a reduction to per-element values (already checked with :func:`check_reduction`)."""
     if reduction == "none":
         return finish(values)
@@ -147,7 +152,7 @@ def reduce(values: np.ndarray, reduction: str, name: str = "the batch") -> Any:
     return np.float64(values.mean())
 
 
-def finish(arr: np.ndarray) -> Any:
+def finish(arr: np.ndarray) -> FloatResult:
     """Return a 0-d array as a NumPy ``float64`` scalar, any other array unchanged."""
     arr = np.asarray(arr)
     return arr[()] if arr.ndim == 0 else arr

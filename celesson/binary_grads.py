@@ -5,10 +5,10 @@ The conventions are those of :mod:`celesson.grads`, which re-exports every funct
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import _kernels
 from ._bce_kernels import bce_logits, bce_options, binary_pair
@@ -16,6 +16,7 @@ from ._loss_options import check_alpha, check_gamma, scale_mean, weighted
 from ._rows import EXP_MINUS_SHIFT, SHIFT
 from ._summation import add_pairs, mul_pairs, two_prod
 from ._validation import (
+    FloatResult,
     as_float_array,
     check_pair_shapes,
     check_probabilities,
@@ -24,7 +25,13 @@ from ._validation import (
 )
 
 
-def sigmoid_grad(z: ArrayLike) -> Any:
+@overload
+def sigmoid_grad(z: float) -> np.float64: ...
+@overload
+def sigmoid_grad(z: NDArray[np.floating]) -> NDArray[np.float64]: ...
+@overload
+def sigmoid_grad(z: ArrayLike) -> FloatResult: ...
+def sigmoid_grad(z: ArrayLike) -> FloatResult:
     r"""Derivative of the sigmoid, :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`.
 
     Evaluated as :math:`e / (1 + e)^2` with :math:`e = e^{-|z|} \le 1`, which keeps its
@@ -53,6 +60,24 @@ def sigmoid_grad(z: ArrayLike) -> Any:
     return finish(_kernels.sigmoid_grad(as_float_array(z, "z")))
 
 
+@overload
+def binary_cross_entropy_with_logits_grad(
+    z: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    reduction: str = ...,
+    weight: ArrayLike | None = ...,
+    pos_weight: ArrayLike | None = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def binary_cross_entropy_with_logits_grad(
+    z: ArrayLike,
+    y: ArrayLike,
+    *,
+    reduction: str = ...,
+    weight: ArrayLike | None = ...,
+    pos_weight: ArrayLike | None = ...,
+) -> FloatResult: ...
 def binary_cross_entropy_with_logits_grad(
     z: ArrayLike,
     y: ArrayLike,
@@ -60,7 +85,7 @@ def binary_cross_entropy_with_logits_grad(
     reduction: str = "mean",
     weight: ArrayLike | None = None,
     pos_weight: ArrayLike | None = None,
-) -> Any:
+) -> FloatResult:
     r"""Gradient of :func:`~celesson.losses.binary_cross_entropy_with_logits` w.r.t. ``z``.
 
     .. math::
@@ -162,7 +187,16 @@ def _sigmoid_term(c_hi: np.ndarray, c_lo: np.ndarray | None, x: np.ndarray) -> t
     return hi, lo
 
 
-def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> Any:
+@overload
+def mse_sigmoid_grad(
+    z: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    reduction: str = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = ...) -> FloatResult: ...
+def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> FloatResult:
     r"""Gradient w.r.t. ``z`` of the squared error of a sigmoid output, ``mse_loss(sigmoid(z), y)``.
 
     The per-element loss is :math:`(a - y)^2` with :math:`a = \sigma(z)` (no factor
@@ -199,6 +233,24 @@ def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> 
     return scale_mean(g, reduction, z.size, "z")
 
 
+@overload
+def sigmoid_focal_loss_grad(
+    z: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    gamma: float = ...,
+    alpha: float | None = ...,
+    reduction: str = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def sigmoid_focal_loss_grad(
+    z: ArrayLike,
+    y: ArrayLike,
+    *,
+    gamma: float = ...,
+    alpha: float | None = ...,
+    reduction: str = ...,
+) -> FloatResult: ...
 def sigmoid_focal_loss_grad(
     z: ArrayLike,
     y: ArrayLike,
@@ -206,7 +258,7 @@ def sigmoid_focal_loss_grad(
     gamma: float = 2.0,
     alpha: float | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> FloatResult:
     r"""Gradient of :func:`~celesson.losses.sigmoid_focal_loss` w.r.t. the logits ``z``.
 
     With :math:`q = 1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)`,
@@ -266,7 +318,23 @@ def sigmoid_focal_loss_grad(
     return scale_mean(g, reduction, z.size, "z")
 
 
-def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> Any:
+@overload
+def binary_cross_entropy_grad(
+    p: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    reduction: str = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def binary_cross_entropy_grad(
+    p: ArrayLike,
+    y: ArrayLike,
+    *,
+    reduction: str = ...,
+) -> FloatResult: ...
+def binary_cross_entropy_grad(
+    p: ArrayLike, y: ArrayLike, *, reduction: str = "mean"
+) -> FloatResult:
     r"""Gradient of :func:`~celesson.losses.binary_cross_entropy` w.r.t. the probability ``p``.
 
     .. math::
@@ -303,7 +371,16 @@ def binary_cross_entropy_grad(p: ArrayLike, y: ArrayLike, *, reduction: str = "m
     return scale_mean(g, reduction, p.size, "p")
 
 
-def mse_loss_grad(pred: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Any:
+@overload
+def mse_loss_grad(
+    pred: NDArray[np.floating],
+    target: ArrayLike,
+    *,
+    reduction: str = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def mse_loss_grad(pred: ArrayLike, target: ArrayLike, *, reduction: str = ...) -> FloatResult: ...
+def mse_loss_grad(pred: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> FloatResult:
     r"""Gradient of :func:`~celesson.losses.mse_loss` w.r.t. ``pred``: :math:`2(\hat y - y)`.
 
     Divided by the number of elements for ``reduction="mean"``.

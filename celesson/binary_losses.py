@@ -7,14 +7,15 @@ conventions are those of :mod:`celesson.losses`, which re-exports every function
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._bce_kernels import bce_logits, bce_logits_options, binary_inputs, focal_modulator
 from ._loss_options import check_alpha, check_gamma, weighted
 from ._validation import (
+    FloatResult,
     as_float_array,
     check_pair_shapes,
     check_probabilities,
@@ -23,7 +24,23 @@ from ._validation import (
 )
 
 
-def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> Any:
+@overload
+def binary_cross_entropy(
+    p: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    reduction: Literal["none"],
+) -> NDArray[np.float64]: ...
+@overload
+def binary_cross_entropy(
+    p: ArrayLike,
+    y: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+) -> np.float64: ...
+@overload
+def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = ...) -> FloatResult: ...
+def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> FloatResult:
     r"""Binary cross-entropy of predicted probabilities ``p`` against targets ``y``.
 
     .. math::
@@ -68,6 +85,33 @@ def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean")
     return reduce(loss, reduction, "p")
 
 
+@overload
+def binary_cross_entropy_with_logits(
+    z: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    reduction: Literal["none"],
+    weight: ArrayLike | None = ...,
+    pos_weight: ArrayLike | None = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    z: ArrayLike,
+    y: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+    weight: ArrayLike | None = ...,
+    pos_weight: ArrayLike | None = ...,
+) -> np.float64: ...
+@overload
+def binary_cross_entropy_with_logits(
+    z: ArrayLike,
+    y: ArrayLike,
+    *,
+    reduction: str = ...,
+    weight: ArrayLike | None = ...,
+    pos_weight: ArrayLike | None = ...,
+) -> FloatResult: ...
 def binary_cross_entropy_with_logits(
     z: ArrayLike,
     y: ArrayLike,
@@ -75,7 +119,7 @@ def binary_cross_entropy_with_logits(
     reduction: str = "mean",
     weight: ArrayLike | None = None,
     pos_weight: ArrayLike | None = None,
-) -> Any:
+) -> FloatResult:
     r"""Binary cross-entropy of a sigmoid output, computed from the logit ``z``.
 
     .. math::
@@ -155,6 +199,33 @@ def binary_cross_entropy_with_logits(
     return bce_logits_options(z, y, weight, pos_weight, reduction)
 
 
+@overload
+def sigmoid_focal_loss(
+    z: NDArray[np.floating],
+    y: ArrayLike,
+    *,
+    gamma: float = ...,
+    alpha: float | None = ...,
+    reduction: Literal["none"],
+) -> NDArray[np.float64]: ...
+@overload
+def sigmoid_focal_loss(
+    z: ArrayLike,
+    y: ArrayLike,
+    *,
+    gamma: float = ...,
+    alpha: float | None = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> np.float64: ...
+@overload
+def sigmoid_focal_loss(
+    z: ArrayLike,
+    y: ArrayLike,
+    *,
+    gamma: float = ...,
+    alpha: float | None = ...,
+    reduction: str = ...,
+) -> FloatResult: ...
 def sigmoid_focal_loss(
     z: ArrayLike,
     y: ArrayLike,
@@ -162,7 +233,7 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     alpha: float | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> FloatResult:
     r"""Binary (sigmoid) focal loss of Lin et al. (2017), from logits.
 
     With :math:`p = \sigma(z)`, :math:`p_t = p` for ``y = 1`` and :math:`1 - p` for
@@ -213,7 +284,23 @@ def sigmoid_focal_loss(
     return reduce(loss, reduction, "z")
 
 
-def mse_loss(pred: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Any:
+@overload
+def mse_loss(
+    pred: NDArray[np.floating],
+    target: ArrayLike,
+    *,
+    reduction: Literal["none"],
+) -> NDArray[np.float64]: ...
+@overload
+def mse_loss(
+    pred: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+) -> np.float64: ...
+@overload
+def mse_loss(pred: ArrayLike, target: ArrayLike, *, reduction: str = ...) -> FloatResult: ...
+def mse_loss(pred: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> FloatResult:
     r"""Squared error :math:`(\hat y - y)^2` per element, reduced as asked.
 
     ``reduction="mean"`` gives the mean squared error

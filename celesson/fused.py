@@ -73,10 +73,10 @@ part I. SIAM J. Sci. Comput. 31(1).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._fused_kernels import (
     backward,
@@ -85,6 +85,7 @@ from ._fused_kernels import (
     losses,
     reduce,
 )
+from ._validation import FloatResult
 
 __all__ = ["linear_cross_entropy", "linear_cross_entropy_grad"]
 
@@ -92,6 +93,39 @@ __all__ = ["linear_cross_entropy", "linear_cross_entropy_grad"]
 # ------------------------------------------------------------------ public API
 
 
+@overload
+def linear_cross_entropy(
+    h: NDArray[np.floating],
+    W: ArrayLike,
+    targets: ArrayLike,
+    *,
+    bias: ArrayLike | None = ...,
+    chunk_size: int | None = ...,
+    ignore_index: int = ...,
+    reduction: Literal["none"],
+) -> NDArray[np.float64]: ...
+@overload
+def linear_cross_entropy(
+    h: ArrayLike,
+    W: ArrayLike,
+    targets: ArrayLike,
+    *,
+    bias: ArrayLike | None = ...,
+    chunk_size: int | None = ...,
+    ignore_index: int = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> np.float64: ...
+@overload
+def linear_cross_entropy(
+    h: ArrayLike,
+    W: ArrayLike,
+    targets: ArrayLike,
+    *,
+    bias: ArrayLike | None = ...,
+    chunk_size: int | None = ...,
+    ignore_index: int = ...,
+    reduction: str = ...,
+) -> FloatResult: ...
 def linear_cross_entropy(
     h: ArrayLike,
     W: ArrayLike,
@@ -101,7 +135,7 @@ def linear_cross_entropy(
     chunk_size: int | None = None,
     ignore_index: int = -100,
     reduction: str = "mean",
-) -> Any:
+) -> FloatResult:
     r"""Cross-entropy of :math:`\operatorname{softmax}(hW + b)` against class indices, in chunks.
 
     .. math::
@@ -172,7 +206,7 @@ def linear_cross_entropy_grad(
     ignore_index: int = -100,
     reduction: str = "mean",
     return_loss: bool = False,
-) -> tuple[Any, ...]:
+) -> tuple[FloatResult, ...]:
     r"""Gradients of :func:`linear_cross_entropy` with respect to ``h``, ``W`` (and ``bias``).
 
     Two sweeps over the vocabulary chunks: the first is the forward pass, the second

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import (
+    FloatResult,
     as_float_array,
     check_real_scalar,
     finish,
@@ -25,7 +26,7 @@ from ._validation import (
 
 def numerical_gradient(
     f: Callable[[np.ndarray], Any], x: ArrayLike, h: float | ArrayLike | None = None
-) -> Any:
+) -> FloatResult:
     r"""Gradient of a scalar function by central differences.
 
     .. math::

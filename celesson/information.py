@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import (
+    FloatResult,
     as_float_array,
     check_probabilities,
     finish,
@@ -73,7 +74,7 @@ def _check_unit(unit: Any) -> str:
 # ------------------------------------------------------------------ surprisal
 
 
-def surprisal(q: ArrayLike, *, unit: str = "nats") -> Any:
+def surprisal(q: ArrayLike, *, unit: str = "nats") -> FloatResult:
     r"""Self-information :math:`-\log q` of an outcome of probability :math:`q`.
 
     .. math::
@@ -115,7 +116,7 @@ def surprisal(q: ArrayLike, *, unit: str = "nats") -> Any:
     return finish(out + 0.0)  # + 0.0 turns -0.0 (q = 1) into 0.0
 
 
-def in_bits(nats: ArrayLike) -> Any:
+def in_bits(nats: ArrayLike) -> FloatResult:
     r"""Convert an information quantity from nats to bits: divide by :math:`\ln 2`.
 
     Parameters
@@ -139,7 +140,7 @@ def in_bits(nats: ArrayLike) -> Any:
 # ----------------------------------------------------------------- perplexity
 
 
-def perplexity(mean_cross_entropy: ArrayLike, *, unit: str = "nats") -> Any:
+def perplexity(mean_cross_entropy: ArrayLike, *, unit: str = "nats") -> FloatResult:
     r"""Perplexity :math:`e^{H}` (or :math:`2^{H}` in bits) of a mean cross-entropy :math:`H`.
 
     For a model that spreads its probability evenly over :math:`B` outcomes and always

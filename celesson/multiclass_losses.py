@@ -9,10 +9,10 @@ those of :mod:`celesson.losses`, which re-exports every function here.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._ce_kernels import (
     ce_index,
@@ -29,6 +29,7 @@ from ._ce_kernels import (
 from ._loss_options import check_gamma, check_ignore_index, reduce_pairs, weighted, weighted_mean
 from ._summation import mul_pairs, sum_pairs
 from ._validation import (
+    FloatResult,
     as_float_array,
     as_index_array,
     check_axis,
@@ -42,6 +43,39 @@ from ._validation import (
 )
 
 
+@overload
+def cross_entropy(
+    logits: NDArray[np.floating],
+    target: ArrayLike,
+    *,
+    axis: int = ...,
+    label_smoothing: float = ...,
+    reduction: Literal["none"],
+    weight: ArrayLike | None = ...,
+    ignore_index: int | None = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    axis: int = ...,
+    label_smoothing: float = ...,
+    reduction: Literal["mean", "sum"] = ...,
+    weight: ArrayLike | None = ...,
+    ignore_index: int | None = ...,
+) -> np.float64: ...
+@overload
+def cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    axis: int = ...,
+    label_smoothing: float = ...,
+    reduction: str = ...,
+    weight: ArrayLike | None = ...,
+    ignore_index: int | None = ...,
+) -> FloatResult: ...
 def cross_entropy(
     logits: ArrayLike,
     target: ArrayLike,
@@ -51,7 +85,7 @@ def cross_entropy(
     reduction: str = "mean",
     weight: ArrayLike | None = None,
     ignore_index: int | None = None,
-) -> Any:
+) -> FloatResult:
     r"""Cross-entropy of softmax(``logits``) against class indices or probabilities.
 
     For a sample with logits :math:`z \in \mathbb{R}^K` and target distribution
@@ -159,6 +193,33 @@ def cross_entropy(
     return reduce_pairs(hi, lo, reduction, den, "logits")
 
 
+@overload
+def softmax_focal_loss(
+    logits: NDArray[np.floating],
+    target: ArrayLike,
+    *,
+    gamma: float = ...,
+    reduction: Literal["none"],
+    axis: int = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def softmax_focal_loss(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    gamma: float = ...,
+    reduction: Literal["mean", "sum"] = ...,
+    axis: int = ...,
+) -> np.float64: ...
+@overload
+def softmax_focal_loss(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    gamma: float = ...,
+    reduction: str = ...,
+    axis: int = ...,
+) -> FloatResult: ...
 def softmax_focal_loss(
     logits: ArrayLike,
     target: ArrayLike,
@@ -166,7 +227,7 @@ def softmax_focal_loss(
     gamma: float = 2.0,
     reduction: str = "mean",
     axis: int = -1,
-) -> Any:
+) -> FloatResult:
     r"""Multi-class focal loss :math:`-(1 - p_t)^{\gamma} \log p_t` with softmax probabilities.
 
     :math:`p_t = \operatorname{softmax}(z)_t` for the class index :math:`t`.  The
@@ -209,6 +270,36 @@ def softmax_focal_loss(
     return reduce(ce, reduction, "logits")
 
 
+@overload
+def nll_loss(
+    log_probs: NDArray[np.floating],
+    target: ArrayLike,
+    *,
+    reduction: Literal["none"],
+    weight: ArrayLike | None = ...,
+    ignore_index: int | None = ...,
+    axis: int = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def nll_loss(
+    log_probs: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+    weight: ArrayLike | None = ...,
+    ignore_index: int | None = ...,
+    axis: int = ...,
+) -> np.float64: ...
+@overload
+def nll_loss(
+    log_probs: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = ...,
+    weight: ArrayLike | None = ...,
+    ignore_index: int | None = ...,
+    axis: int = ...,
+) -> FloatResult: ...
 def nll_loss(
     log_probs: ArrayLike,
     target: ArrayLike,
@@ -217,7 +308,7 @@ def nll_loss(
     weight: ArrayLike | None = None,
     ignore_index: int | None = None,
     axis: int = -1,
-) -> Any:
+) -> FloatResult:
     r"""Negative log-likelihood :math:`-\log q_t` of the target class.
 
     Picks :math:`-\,\text{log\_probs}[\ldots, t]`; with ``log_probs =
@@ -296,7 +387,7 @@ def nll_loss(
     return reduce_pairs(hi, lo, reduction, den, "log_probs")
 
 
-def entropy(p: ArrayLike, *, axis: int = -1) -> Any:
+def entropy(p: ArrayLike, *, axis: int = -1) -> FloatResult:
     r"""Shannon entropy in nats, :math:`H(p) = -\sum_k p_k \log p_k` (with :math:`0 \log 0 = 0`).
 
     Parameters
@@ -322,7 +413,7 @@ def entropy(p: ArrayLike, *, axis: int = -1) -> Any:
     return finish(-weighted(arr, logs).sum(axis=axis))
 
 
-def kl_divergence(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> Any:
+def kl_divergence(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> FloatResult:
     r"""Kullback-Leibler divergence :math:`D(p \,\|\, q) = \sum_k p_k (\log p_k - \log q_k)`.
 
     In nats, with :math:`0 \log(0/q) = 0` and :math:`p \log(p/0) = +\infty` for

@@ -47,18 +47,24 @@ measures the same functions on a larger set.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import _kernels, _rows
-from ._validation import as_float_array, check_axis, finish
+from ._validation import FloatResult, as_float_array, check_axis, finish
 
 __all__ = ["log_sigmoid", "log_softmax", "logsumexp", "sigmoid", "softmax"]
 
 
-def sigmoid(z: ArrayLike) -> Any:
+@overload
+def sigmoid(z: float) -> np.float64: ...
+@overload
+def sigmoid(z: NDArray[np.floating]) -> NDArray[np.float64]: ...
+@overload
+def sigmoid(z: ArrayLike) -> FloatResult: ...
+def sigmoid(z: ArrayLike) -> FloatResult:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, elementwise.
 
     Evaluated as :math:`1/(1+e^{-z})` for :math:`z \ge 0` and as
@@ -95,7 +101,13 @@ def sigmoid(z: ArrayLike) -> Any:
     return finish(_kernels.sigmoid(z))
 
 
-def log_sigmoid(z: ArrayLike) -> Any:
+@overload
+def log_sigmoid(z: float) -> np.float64: ...
+@overload
+def log_sigmoid(z: NDArray[np.floating]) -> NDArray[np.float64]: ...
+@overload
+def log_sigmoid(z: ArrayLike) -> FloatResult: ...
+def log_sigmoid(z: ArrayLike) -> FloatResult:
     r"""Logarithm of the sigmoid, :math:`\log\sigma(z) = -\log(1 + e^{-z})`, elementwise.
 
     .. math::
@@ -210,7 +222,7 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     return _rows.from_rows(out, z, axis)
 
 
-def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> Any:
+def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> FloatResult:
     r"""Log of the sum of exponentials along ``axis``, :math:`\log\sum_k e^{z_k}`.
 
     Computed as :math:`m + \operatorname{log1p}(t)` with :math:`m = \max_k z_k` and

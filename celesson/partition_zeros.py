@@ -16,7 +16,14 @@ import mpmath
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, as_index_array, check_int, check_real_scalar
+from ._validation import (
+    FloatResult,
+    as_float_array,
+    as_index_array,
+    check_int,
+    check_real_scalar,
+    finish,
+)
 from .numerics import log_softmax
 from .radius import Array
 
@@ -44,7 +51,7 @@ def _scaled_F(z: Array, a: Array, tau: NDArray[np.complex128]) -> tuple[Any, Any
     return e.sum(axis=1), (e * a[None, :]).sum(axis=1), shift[:, 0]
 
 
-def log_abs_partition(z: ArrayLike, a: ArrayLike, tau: ArrayLike) -> Any:
+def log_abs_partition(z: ArrayLike, a: ArrayLike, tau: ArrayLike) -> FloatResult:
     r""":math:`\log|F(\tau)|` for complex :math:`\tau`, without overflow.
 
     Parameters
@@ -69,7 +76,7 @@ def log_abs_partition(z: ArrayLike, a: ArrayLike, tau: ArrayLike) -> Any:
     return out.reshape(t.shape)
 
 
-def line_loss(z: ArrayLike, a: ArrayLike, y: int, tau: ArrayLike) -> Any:
+def line_loss(z: ArrayLike, a: ArrayLike, y: int, tau: ArrayLike) -> FloatResult:
     r"""Cross-entropy along the linearised logits.
 
     :math:`\ell(\tau) = -z_y - a_y\tau + \log F(\tau) = -\log\operatorname{softmax}(z + \tau a)_y`
@@ -84,14 +91,14 @@ def line_loss(z: ArrayLike, a: ArrayLike, y: int, tau: ArrayLike) -> Any:
 
     Returns
     -------
-    float or ndarray of the shape of ``tau``
+    numpy.float64 or ndarray of the shape of ``tau``
     """
     zz, aa = _check_za(z, a)
     yy = int(as_index_array(y, "y", zz.shape[0]))
     t = as_float_array(tau, "tau")
     moved = zz + t[..., None] * aa
     out = -log_softmax(moved, axis=-1)[..., yy]
-    return float(out) if np.ndim(out) == 0 else np.asarray(out)
+    return finish(np.asarray(out, dtype=np.float64))
 
 
 def line_loss_taylor(z: ArrayLike, a: ArrayLike, y: int, order: int, *, dps: int = 60) -> list:

@@ -19,9 +19,12 @@ import re
 from typing import Any
 
 import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.rcsetup import cycler
 from matplotlib.typing import RcKeyType
+from numpy.typing import NDArray
 
 #: Colour cycle used by every figure: colour-blind safe (Okabe-Ito order).
 PALETTE: tuple[str, ...] = (
@@ -85,7 +88,7 @@ def use_house_style() -> None:
 
 def figure(
     nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 3.6, **kwargs: Any
-) -> tuple[Figure, Any]:
+) -> tuple[Figure, Axes | NDArray[np.object_]]:
     """Create a figure and its axes in the house style.
 
     Parameters
@@ -100,7 +103,8 @@ def figure(
     Returns
     -------
     fig, axes
-        The figure and the axes (a single ``Axes`` or an array of them).
+        The figure and the axes: one ``Axes`` for a 1 x 1 grid, otherwise an object
+        array of them (as :func:`matplotlib.pyplot.subplots` returns with ``squeeze``).
     """
     if nrows < 1 or ncols < 1:
         raise ValueError(f"nrows and ncols must be >= 1, got nrows={nrows}, ncols={ncols}")

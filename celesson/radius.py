@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, check_real_scalar
+from ._validation import FloatResult, as_float_array, check_real_scalar, finish
 
 Array = NDArray[np.float64]
 
@@ -149,7 +149,7 @@ def directional_derivatives(
     return dz / norm if normalize else dz
 
 
-def logit_spread(a: ArrayLike) -> Any:
+def logit_spread(a: ArrayLike) -> FloatResult:
     r"""Spread :math:`\Delta_a = \max_k a_k - \min_k a_k` along the last axis.
 
     Parameters
@@ -159,11 +159,11 @@ def logit_spread(a: ArrayLike) -> Any:
 
     Returns
     -------
-    float or ndarray of shape (...)
+    numpy.float64 or ndarray of shape (...)
     """
     arr = _check_a(a, "a")
     out = arr.max(axis=-1) - arr.min(axis=-1)
-    return float(out) if out.ndim == 0 else out
+    return finish(out)
 
 
 def _check_a(a: ArrayLike, name: str) -> Array:
@@ -180,7 +180,9 @@ def _check_a(a: ArrayLike, name: str) -> Array:
 # ---------------------------------------------------------------------------
 # radii
 # ---------------------------------------------------------------------------
-def binary_zeros(delta: float, delta_a: float, m: ArrayLike = 0) -> Any:
+def binary_zeros(
+    delta: float, delta_a: float, m: ArrayLike = 0
+) -> np.complex128 | NDArray[np.complex128]:
     r"""Complex zeros of :math:`F(\tau) = e^{z_1 + a_1\tau} + e^{z_2 + a_2\tau}`.
 
     :math:`F = 0` exactly when :math:`e^{\delta + (a_1 - a_2)\tau} = -1`, that is when
@@ -205,7 +207,7 @@ def binary_zeros(delta: float, delta_a: float, m: ArrayLike = 0) -> Any:
 
     Returns
     -------
-    complex or ndarray of complex
+    numpy.complex128 or ndarray of complex
     """
     d = check_real_scalar(delta, "delta")
     da = check_real_scalar(delta_a, "delta_a")
@@ -215,10 +217,10 @@ def binary_zeros(delta: float, delta_a: float, m: ArrayLike = 0) -> Any:
     if mm.dtype.kind not in "iu":
         raise TypeError(f"m must be an integer or an array of integers, got dtype {mm.dtype}")
     out = np.asarray((-d + 1j * np.pi * (2 * mm.astype(np.float64) + 1)) / da)
-    return complex(out) if out.ndim == 0 else out
+    return out[()] if out.ndim == 0 else out
 
 
-def rho_binary(delta: ArrayLike, delta_a: ArrayLike) -> Any:
+def rho_binary(delta: ArrayLike, delta_a: ArrayLike) -> FloatResult:
     r"""Exact Taylor radius of the two-class line loss, :math:`\sqrt{\delta^2+\pi^2}/|\Delta_a|`.
 
     The nearest zeros of :math:`F` are the pair :math:`m = 0, -1` of
@@ -236,7 +238,7 @@ def rho_binary(delta: ArrayLike, delta_a: ArrayLike) -> Any:
 
     Returns
     -------
-    float or ndarray
+    numpy.float64 or ndarray
     """
     d = as_float_array(delta, "delta")
     da = as_float_array(delta_a, "delta_a")
@@ -252,10 +254,10 @@ def rho_binary(delta: ArrayLike, delta_a: ArrayLike) -> Any:
         ) from None
     with np.errstate(divide="ignore"):
         out = np.hypot(d, np.pi) / np.abs(da)
-    return float(out) if out.ndim == 0 else out
+    return finish(out)
 
 
-def rho_multiclass(a: ArrayLike) -> Any:
+def rho_multiclass(a: ArrayLike) -> FloatResult:
     r"""Lower bound :math:`\rho_a = \pi / (\max_k a_k - \min_k a_k)` on the Taylor radius.
 
     For every complex zero :math:`\tau` of :math:`F`, :math:`|\operatorname{Im}\tau| \ge
@@ -272,13 +274,13 @@ def rho_multiclass(a: ArrayLike) -> Any:
 
     Returns
     -------
-    float or ndarray of shape (...)
+    numpy.float64 or ndarray of shape (...)
         ``inf`` where the spread is zero (no zeros at all).
     """
     spread = np.asarray(logit_spread(a), dtype=np.float64)
     with np.errstate(divide="ignore"):
         out = np.pi / spread
-    return float(out) if out.ndim == 0 else out
+    return finish(out)
 
 
 def rho_dataset(a: ArrayLike) -> float:

@@ -86,3 +86,37 @@ def test_every_public_function_documents_its_parameters() -> None:
         if not doc:
             missing.append(f"{qualname} (no docstring)")
     assert not missing, "public functions without a Parameters section:\n" + "\n".join(missing)
+
+
+def returns_untyped(func: object) -> bool:
+    """True when ``func`` has no return annotation, or one that says ``Any``."""
+    import inspect
+    import re
+
+    ann = inspect.signature(func).return_annotation  # type: ignore[arg-type]
+    return ann is inspect.Signature.empty or bool(re.search(r"\bAny\b", str(ann)))
+
+
+def test_every_public_function_has_a_real_return_type() -> None:
+    """No public function of the package is annotated as returning ``Any`` (a loss says
+    ``np.float64``, an array, or ``FloatResult`` when its input decides)."""
+    untyped = [name for name, func in _public_functions() if returns_untyped(func)]
+    assert not untyped, "public functions returning Any or nothing declared:\n" + (
+        "\n".join(untyped))
+
+
+def test_the_return_type_check_catches_any() -> None:
+    from typing import Any
+
+    def loose(x: float) -> Any:
+        """A function typed the way this check rejects."""
+        return x
+
+    def missing(x: float):  # type: ignore[no-untyped-def]
+        return x
+
+    def typed(x: float) -> dict[str, Any] | float:
+        return x
+
+    assert returns_untyped(loose) and returns_untyped(missing)
+    assert returns_untyped(typed)  # Any inside a container is still Any
