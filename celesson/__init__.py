@@ -42,6 +42,12 @@ One rule per question, PyTorch's (and optax's, where the two agree):
 * **Divergences.** ``kl_divergence(p, q)`` is :math:`\mathrm{KL}(p \,\|\, q)` in the
   mathematical order (the target distribution first); PyTorch's ``kl_div(input, target)``
   takes log-probabilities of :math:`q` first.
+* **Training.** Two loops train everything: :func:`celesson.training.gradient_descent`
+  (full batch, on a parameter array: the linear models, the single neuron) and
+  :class:`celesson.minibatch.Trainer` (mini-batches, on a model, with any optimiser:
+  :func:`celesson.minibatch.fit`, :class:`celesson.ghosts.SpikeRun`). Both record a
+  :class:`celesson.history.History`, named series read as arrays (``h["loss"]`` or
+  ``h.loss``) with the ``steps`` at which they were taken.
 * **Errors.** A wrong type raises ``TypeError`` and a wrong value ``ValueError``, both
   naming the argument (one validation module, ``celesson._validation``).
 """
@@ -78,6 +84,7 @@ from .grads import (
     softmax_focal_loss_grad,
     softmax_jacobian,
 )
+from .history import History
 from .linear import (
     fit_logistic_regression,
     fit_softmax_regression,
@@ -95,6 +102,7 @@ from .losses import (
     smooth_labels,
     softmax_focal_loss,
 )
+from .minibatch import Trainer, fit
 from .mlp import MLP
 from .numerics import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from .optim import Adam, GradientDescent
@@ -127,7 +135,9 @@ __all__ = [
     "Adam",
     "GradientCheck",
     "GradientDescent",
+    "History",
     "RhoController",
+    "Trainer",
     "Verification",
     "__version__",
     "binary_cross_entropy",
@@ -141,6 +151,7 @@ __all__ = [
     "cross_entropy_grad",
     "entropy",
     "expected_calibration_error",
+    "fit",
     "fit_logistic_regression",
     "fit_softmax_regression",
     "fit_temperature",

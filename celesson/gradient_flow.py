@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import as_float_array, check_int, check_real_scalar
+from .history import History
 from .regression import Array, binary_objective, check_labels01
-from .training import TrainingRecord
 
 
 def logistic_gradient_flow(
@@ -27,7 +27,7 @@ def logistic_gradient_flow(
     gamma: float | None = None,
     t_start: float = 1e-6,
     steps_per_unit: int = 20,
-) -> TrainingRecord:
+) -> History:
     r"""Gradient flow :math:`\dot\theta = -\nabla L(\theta)`, :math:`\theta(0) = 0`, to huge times.
 
     The flow is the limit of gradient descent as the learning rate goes to zero:
@@ -67,13 +67,15 @@ def logistic_gradient_flow(
 
     Returns
     -------
-    TrainingRecord
-        ``steps`` holds the times (float64).
+    History
+        As for :func:`~celesson.training.gradient_descent` (series ``params``,
+        ``norm``, ``loss`` and :attr:`~celesson.history.History.final`); ``steps``
+        holds the times (float64).
 
     Examples
     --------
     >>> rec = logistic_gradient_flow([[1.0], [-1.0]], [1, 0], [1.0, 100.0])
-    >>> bool(rec.norms[1] > rec.norms[0] > 0)
+    >>> bool(rec.norm[1] > rec.norm[0] > 0)
     True
     """
     obj = binary_objective(X, y, 0.0, 0.0, "uniform", gamma)
@@ -99,7 +101,7 @@ def log_time_gradient_flow(
     loss: Callable[[Array], float] | None = None,
     t_start: float = 1e-6,
     steps_per_unit: int = 20,
-) -> TrainingRecord:
+) -> History:
     r"""Gradient flow :math:`\dot\theta = -\nabla L(\theta)` from ``theta0``, in log-time.
 
     The integrator behind :func:`logistic_gradient_flow`, for any smooth objective
@@ -135,8 +137,10 @@ def log_time_gradient_flow(
 
     Returns
     -------
-    TrainingRecord
-        ``steps`` holds the times (float64).
+    History
+        As for :func:`~celesson.training.gradient_descent` (series ``params``,
+        ``norm``, ``loss`` and :attr:`~celesson.history.History.final`); ``steps``
+        holds the times (float64).
 
     Examples
     --------
@@ -181,5 +185,5 @@ def log_time_gradient_flow(
         snaps.append(theta.copy())
     params = np.array(snaps)
     losses = [loss(p) if loss is not None else math.nan for p in params]
-    return TrainingRecord(ts.copy(), params, np.linalg.norm(params, axis=1),
-                          np.array(losses, dtype=np.float64), theta)
+    return History(ts.copy(), params=params, norm=np.linalg.norm(params, axis=1),
+                   loss=np.array(losses, dtype=np.float64), final=theta)

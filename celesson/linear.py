@@ -50,7 +50,6 @@ from .regression import (
     softmax_regression_proba,
 )
 from .training import (
-    TrainingRecord,
     fit_logistic_regression,
     fit_softmax_regression,
     gradient_descent,
@@ -58,7 +57,6 @@ from .training import (
 
 __all__ = [
     "MaxMarginResult",
-    "TrainingRecord",
     "add_bias_column",
     "fit_logistic_regression",
     "fit_softmax_regression",

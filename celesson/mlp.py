@@ -55,7 +55,7 @@ from .activations import (
     layer_norm_backward,
     layer_norm_tangent,
 )
-from .minibatch import fit
+from .minibatch import Trainer, fit
 from .output_layer import (
     LOSS_KINDS,
     OUTPUTS,
@@ -69,7 +69,8 @@ from .output_layer import (
 from .parameters import ParameterVector
 
 __all__ = [
-    "ACTIVATIONS", "INITS", "LOSS_KINDS", "MLP", "OUTPUTS", "ForwardCache", "fit", "layer_norm"
+    "ACTIVATIONS", "INITS", "LOSS_KINDS", "MLP", "OUTPUTS", "ForwardCache", "Trainer", "fit",
+    "layer_norm",
 ]
 
 Array = NDArray[np.float64]
@@ -380,6 +381,24 @@ class MLP(ParameterVector):
         """
         cache, Y = self._prepare(X, y, kind)
         return self._backward(cache, self.output_delta(cache, Y, kind))  # BP1
+
+    def loss_and_gradients(
+        self, X: ArrayLike, y: ArrayLike, kind: str = "ce"
+    ) -> tuple[float, list[Array]]:
+        """:meth:`loss` and :meth:`gradients` from one forward pass.
+
+        Parameters
+        ----------
+        X, y, kind
+            As for :meth:`loss`.
+
+        Returns
+        -------
+        (float, list of ndarray)
+        """
+        cache, Y = self._prepare(X, y, kind)
+        value = output_loss(cache.zs[-1], cache.activations[-1], Y, kind, self.output)
+        return value, self._backward(cache, self.output_delta(cache, Y, kind))
 
     def _backward(self, cache: ForwardCache, delta: Array) -> list[Array]:
         """BP2-BP4 from the output error ``delta`` (with layer norm between z and f)."""

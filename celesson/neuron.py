@@ -14,50 +14,18 @@ with half the learning rate.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from celesson.grads import binary_cross_entropy_with_logits_grad, mse_sigmoid_grad
-from celesson.losses import binary_cross_entropy_with_logits, mse_loss
-from celesson.numerics import sigmoid
+from .grads import binary_cross_entropy_with_logits_grad, mse_sigmoid_grad
+from .history import History
+from .losses import binary_cross_entropy_with_logits, mse_loss
+from .numerics import sigmoid
+from .training import gradient_descent
 
-__all__ = ["NeuronHistory", "first_below", "train_single_neuron"]
+__all__ = ["first_below", "train_single_neuron"]
 
 Array = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class NeuronHistory:
-    """Trajectory of :func:`train_single_neuron`, one entry per epoch.
-
-    Entry ``t`` is the state *before* update ``t + 1``; entry 0 is the
-    starting point, so every array has length ``epochs + 1``.
-
-    Attributes
-    ----------
-    w, b : ndarray
-        Weight and bias.
-    a : ndarray
-        Output :math:`\\sigma(w x + b)` for the first input (the only one in the toy).
-    loss : ndarray
-        Average loss over the inputs.
-    grad_w, grad_b : ndarray
-        Gradient of the loss at that state.
-    """
-
-    w: Array
-    b: Array
-    a: Array
-    loss: Array
-    grad_w: Array
-    grad_b: Array
-
-    @property
-    def epochs(self) -> int:
-        """Number of gradient steps taken."""
-        return len(self.w) - 1
 
 
 def first_below(values: ArrayLike, threshold: float) -> int | None:
@@ -101,7 +69,7 @@ def train_single_neuron(
     lr: float,
     epochs: int,
     loss: str = "ce",
-) -> NeuronHistory:
+) -> History:
     r"""Full-batch gradient descent on one sigmoid neuron.
 
     Parameters
@@ -120,8 +88,13 @@ def train_single_neuron(
 
     Returns
     -------
-    NeuronHistory
-        Arrays of length ``epochs + 1``.
+    History
+        One entry per state, ``steps`` = 0 .. ``epochs`` (entry ``t`` is the state
+        after ``t`` updates, before update ``t + 1``): series ``w`` and ``b``;
+        ``a``, the output :math:`\sigma(w x + b)` for the first input; ``loss``, the
+        average loss over the inputs; ``grad_w`` and ``grad_b``, its gradient there;
+        and ``params`` (:math:`(w, b)`) and ``norm`` as for every run of
+        :func:`~celesson.training.gradient_descent`, which trains the neuron.
 
     Examples
     --------
@@ -148,9 +121,11 @@ def train_single_neuron(
     if loss not in ("ce", "mse"):
         raise ValueError(f'loss must be "ce" or "mse", got {loss!r}')
 
-    rows: list[tuple[float, float, float, float, float, float]] = []
-    for step in range(epochs + 1):
-        z = w * xs + b
+    last: dict[str, Array] = {}
+
+    def state(theta: Array) -> dict[str, float]:
+        """Output, loss and gradient at ``theta = (w, b)``, kept for the step that follows."""
+        z = theta[0] * xs + theta[1]
         a = sigmoid(z)
         if loss == "ce":
             value = float(binary_cross_entropy_with_logits(z, ys, reduction="mean"))
@@ -159,9 +134,14 @@ def train_single_neuron(
             value = float(mse_loss(a, ys, reduction="mean"))
             dz = mse_sigmoid_grad(z, ys)  # of the mean loss
         gw, gb = float(np.sum(dz * xs)), float(np.sum(dz))
-        rows.append((w, b, float(a[0]), value, gw, gb))
-        if step < epochs:
-            w -= eta * gw
-            b -= eta * gb
-    cols = np.array(rows, dtype=np.float64).T
-    return NeuronHistory(*(c.copy() for c in cols))
+        last.update(theta=theta.copy(), grad=np.array([gw, gb]))
+        return {"w": float(theta[0]), "b": float(theta[1]), "a": float(a[0]), "loss": value,
+                "grad_w": gw, "grad_b": gb}
+
+    def grad(theta: Array) -> Array:
+        if "theta" not in last or not np.array_equal(last["theta"], theta):
+            state(theta)  # not reached: every state is recorded before its step
+        return last["grad"]
+
+    return gradient_descent(grad, np.array([w, b]), lr=eta, num_steps=int(epochs),
+                            checkpoints=range(int(epochs) + 1), record=state)

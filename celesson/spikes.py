@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import as_float_array, as_index_array, check_int, check_real_scalar
+from .history import History
 from .losses import cross_entropy
+from .minibatch import Trainer
 from .optim import Adam, clip_grad_norm
 from .radius import Array, Params, as_parts, update_norm
 
@@ -196,11 +199,15 @@ class SpikeRun:
 
     Attributes
     ----------
-    log : dict of lists
-        Per step: ``"loss"`` (batch loss before the step), ``"accuracy"`` (test
-        accuracy after it), ``"lr"`` (:math:`\eta_t`), ``"tau"`` (length of the step
-        taken), ``"rho"`` (:math:`\rho_a` along the step direction, NaN if not measured),
-        ``"scale"`` (:math:`\eta_{\text{eff}}/\eta_t`).
+    log : History
+        One entry per step (``steps`` = 0, 1, ...): ``"loss"`` (batch loss before the
+        step), ``"accuracy"`` (test accuracy after it, NaN where not evaluated),
+        ``"lr"`` (:math:`\eta_t`), ``"tau"`` (length of the step taken), ``"rho"``
+        (:math:`\rho_a` along the step direction, NaN if not measured), ``"scale"``
+        (:math:`\eta_{\text{eff}}/\eta_t`).
+    trainer : Trainer
+        The :class:`~celesson.minibatch.Trainer` that draws the batches and takes the
+        steps, with a :class:`SpikeUpdate` as its optimiser.
 
     References
     ----------
@@ -230,41 +237,143 @@ class SpikeRun:
             raise ValueError(f"rule must be one of {SPIKE_RULES}, got {rule!r}")
         if controller not in ("update", "gradient"):
             raise ValueError(f'controller must be "update" or "gradient", got {controller!r}')
-        self.model = model
-        self.X = model._check_X(X)
-        self.y = as_index_array(y, "y", model.num_outputs)
-        self.Y = model.targets(self.y)
-        if self.Y.shape[0] != self.X.shape[0]:
-            raise ValueError(f"y must have {self.X.shape[0]} rows, got {self.Y.shape[0]}")
-        self.X_test = model._check_X(X_test)
-        self.y_test = as_index_array(y_test, "y_test", model.num_outputs)
-        self.probe = self.X if probe is None else model._check_X(probe)
-        self.rule, self.controller = rule, controller
-        self.clip_norm = check_real_scalar(clip_norm, "clip_norm", lo=0.0, lo_open=True)
-        n = self.X.shape[0]
+        X_train = model._check_X(X)
+        labels = as_index_array(y, "y", model.num_outputs)
+        if labels.shape != (X_train.shape[0],):
+            raise ValueError(f"y must have {X_train.shape[0]} rows, got shape {labels.shape}")
         if batch_size is not None:
             batch_size = check_int(batch_size, "batch_size", lo=1)
-        self.batch_size = batch_size
-        self.rng = np.random.default_rng(batch_seed)
-        self.order = np.arange(n)
-        self.cursor = n  # a new permutation is drawn at the first step
-        self.measure_rho = bool(measure_rho)
+        self.X_test = model._check_X(X_test)
+        self.y_test = as_index_array(y_test, "y_test", model.num_outputs)
+        self.update = SpikeUpdate(
+            model, rule=rule, controller=controller, clip_norm=clip_norm,
+            probe=X_train if probe is None else model._check_X(probe),
+            measure_rho=measure_rho,
+        )
+        self.trainer = Trainer(model, X_train, labels, optimizer=self.update,
+                               batch_size=batch_size, seed=batch_seed)
         self.eval_every = check_int(eval_every, "eval_every", lo=1)
-        self.optimizer = Adam(lr=1.0)
-        self.t = 0
-        self.log: dict[str, list[float]] = {
-            k: [] for k in ("loss", "accuracy", "lr", "tau", "rho", "scale")
-        }
+        self.log = History()
 
-    def _batch(self) -> Array:
-        n = self.X.shape[0]
-        if self.batch_size is None:
-            return self.order
-        if self.cursor >= n:
-            self.order, self.cursor = self.rng.permutation(n), 0
-        rows = self.order[self.cursor : self.cursor + self.batch_size]
-        self.cursor += self.batch_size
-        return rows
+    @property
+    def model(self) -> Any:
+        """The network being trained (in place)."""
+        return self.trainer.model
+
+    @property
+    def t(self) -> int:
+        """Steps taken."""
+        return self.trainer.t
+
+    def test_accuracy(self) -> float:
+        """Share of the held-out examples that the model classifies correctly."""
+        logits = self.model._forward_cache(self.X_test).zs[-1]
+        return float(np.mean(np.argmax(logits, axis=1) == self.y_test))
+
+    def step(self, lr: float, *, evaluate: bool | None = None) -> None:
+        r"""Take one step at the scheduled learning rate ``lr``.
+
+        Parameters
+        ----------
+        lr : float
+            The scheduled rate :math:`\eta_t`.
+        evaluate : bool, optional
+            Record the test accuracy after the step (default: every
+            ``eval_every``-th step).
+        """
+        self.update.lr = check_real_scalar(lr, "lr", lo=0.0, lo_open=True)
+        step = self.t
+        loss = self.trainer.step(loss=True)
+        if evaluate is None:
+            evaluate = self.t % self.eval_every == 0
+        acc = self.test_accuracy() if evaluate else math.nan
+        self.log.append(step, loss=loss, accuracy=acc, **self.update.last)
+
+    def run(
+        self, steps: int, base_lr: float, factor: float, spike_at: int, *, hold: bool
+    ) -> SpikeRun:
+        """Continue up to step ``steps`` (exclusive) under :func:`spike_lr`; returns ``self``.
+
+        Parameters
+        ----------
+        steps : int
+            The step to stop at.
+        base_lr, factor, spike_at, hold
+            The schedule, as in :func:`spike_lr`.
+
+        Returns
+        -------
+        SpikeRun
+        """
+        stop = check_int(steps, "steps", lo=0)
+        while self.t < stop:
+            last = self.t == stop - 1
+            self.step(spike_lr(self.t, base_lr, factor, spike_at, hold=hold),
+                      evaluate=True if last else None)
+        return self
+
+    def fork(self) -> SpikeRun:
+        """An independent copy (model, Adam state, batch order and log).
+
+        Returns
+        -------
+        SpikeRun
+        """
+        clone = copy.copy(self)
+        clone.trainer = self.trainer.fork()
+        clone.update = clone.trainer.optimizer  # type: ignore[assignment]
+        clone.update.model = clone.trainer.model
+        clone.log = self.log.copy()
+        return clone
+
+
+class SpikeUpdate:
+    r"""The update rule of a :class:`SpikeRun`, as an optimiser of a :class:`Trainer`.
+
+    Given the mean batch gradient :math:`g`, Adam (learning rate 1) proposes
+    :math:`\hat p` and the parameters move by :math:`\eta_{\text{eff}}\,\hat p`, with
+    :math:`\eta_{\text{eff}}` set from the scheduled rate :attr:`lr` by the rule (see
+    :class:`SpikeRun`).
+
+    Parameters
+    ----------
+    model : MLP with softmax output
+        The network whose radius :math:`\rho_a` is measured.
+    rule : {"adam", "clip", "controller"}
+    controller : {"update", "gradient"}, default "update"
+    clip_norm : float, default 1.0
+    probe : ndarray
+        Examples over which :math:`\rho_a` is measured.
+    measure_rho : bool, default False
+        Also measure :math:`\rho_a` along the step for the rules that do not need it.
+
+    Attributes
+    ----------
+    lr : float
+        The scheduled rate of the next step (set by :meth:`SpikeRun.step`).
+    last : dict
+        What the last step did: ``lr``, ``tau`` (length of the step taken), ``rho``
+        (:math:`\rho_a` along it, NaN if not measured) and ``scale``
+        (:math:`\eta_{\text{eff}}/\eta_t`).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        rule: str,
+        controller: str = "update",
+        clip_norm: float = 1.0,
+        probe: Array,
+        measure_rho: bool = False,
+    ) -> None:
+        self.model, self.rule, self.controller = model, rule, controller
+        self.clip_norm = check_real_scalar(clip_norm, "clip_norm", lo=0.0, lo_open=True)
+        self.probe = probe
+        self.measure_rho = bool(measure_rho)
+        self.adam = Adam(lr=1.0)
+        self.lr = math.nan
+        self.last: dict[str, float] = {}
 
     def _rho(self, direction: list[Array]) -> float:
         norm = math.sqrt(sum(float(np.sum(d * d)) for d in direction))
@@ -274,31 +383,20 @@ class SpikeRun:
         spread = float(np.max(np.max(dz, axis=1) - np.min(dz, axis=1)))
         return math.inf if spread == 0.0 else math.pi / spread
 
-    def test_accuracy(self) -> float:
-        """Share of the held-out examples that the model classifies correctly."""
-        logits = self.model._forward_cache(self.X_test).zs[-1]
-        return float(np.mean(np.argmax(logits, axis=1) == self.y_test))
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        """Move ``params`` in place by the rule's step for the gradient ``grads``.
 
-    def step(self, lr: float, *, evaluate: bool | None = None) -> None:
-        """Take one step at the scheduled learning rate ``lr``.
-
-        The test accuracy is recorded if ``evaluate`` is true (default: every
-        ``eval_every``-th step).
+        Parameters
+        ----------
+        params : list of ndarray
+            The model's parameters (updated in place).
+        grads : list of ndarray
+            The mean batch gradient, same shapes.
         """
-        model = self.model
-        rows = self._batch()
-        Xb = self.X if self.batch_size is None else self.X[rows]
-        Yb = self.Y if self.batch_size is None else self.Y[rows]
-        cache = model._forward_cache(Xb)
-        z = cache.zs[-1]
-        loss = float(cross_entropy(z, Yb, reduction="mean"))
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"the training loss is not finite at step {self.t}")
-        probs = cache.activations[-1]
-        grads = model._backward(cache, probs - Yb)
+        lr = self.lr
         if self.rule == "clip":
             grads, _ = clip_grad_norm(grads, self.clip_norm)
-        p_hat = self.optimizer.propose(model.params, grads)  # -(Adam direction), lr = 1
+        p_hat = self.adam.propose(params, list(grads))  # -(Adam direction), lr = 1
         p_norm = math.sqrt(sum(float(np.sum(p * p)) for p in p_hat))
         scale, rho = 1.0, math.nan
         if self.rule == "controller" and self.controller == "gradient":
@@ -311,33 +409,6 @@ class SpikeRun:
             if self.rule == "controller" and lr * p_norm > rho:
                 scale = rho / (lr * p_norm)
         lr_eff = lr * scale
-        for param, p in zip(model.params, p_hat, strict=True):
+        for param, p in zip(params, p_hat, strict=True):
             param += lr_eff * p
-        if evaluate is None:
-            evaluate = (self.t + 1) % self.eval_every == 0
-        acc = self.test_accuracy() if evaluate else math.nan
-        for key, value in (("loss", loss), ("accuracy", acc), ("lr", lr),
-                           ("tau", lr_eff * p_norm), ("rho", rho), ("scale", scale)):
-            self.log[key].append(value)
-        self.t += 1
-
-    def run(
-        self, steps: int, base_lr: float, factor: float, spike_at: int, *, hold: bool
-    ) -> SpikeRun:
-        """Continue up to step ``steps`` (exclusive) under :func:`spike_lr`; returns ``self``."""
-        stop = check_int(steps, "steps", lo=0)
-        while self.t < stop:
-            last = self.t == stop - 1
-            self.step(spike_lr(self.t, base_lr, factor, spike_at, hold=hold),
-                      evaluate=True if last else None)
-        return self
-
-    def fork(self) -> SpikeRun:
-        """An independent copy (model, Adam state, batch order and log)."""
-        clone = copy.copy(self)
-        clone.model = self.model.copy()
-        clone.optimizer = copy.deepcopy(self.optimizer)
-        clone.rng = copy.deepcopy(self.rng)
-        clone.order = self.order.copy()
-        clone.log = {k: list(v) for k, v in self.log.items()}
-        return clone
+        self.last = {"lr": lr, "tau": lr_eff * p_norm, "rho": rho, "scale": scale}

@@ -36,7 +36,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._summation import two_prod, two_sum
 from ._validation import as_float_array, check_int
-from .linear import TrainingRecord, log_time_gradient_flow, max_margin_separator
+from .history import History
+from .linear import log_time_gradient_flow, max_margin_separator
 from .max_margin import signed_rows
 
 __all__ = [
@@ -251,7 +252,7 @@ def sqrt_tail_gradient_flow(
     *,
     t_start: float = 1e-6,
     steps_per_unit: int = 20,
-) -> TrainingRecord:
+) -> History:
     r"""Gradient flow of :func:`sqrt_tail_regression_loss` from :math:`\theta = 0`, to huge times.
 
     Integrated in log-time by :func:`celesson.linear.log_time_gradient_flow` (the
@@ -270,13 +271,13 @@ def sqrt_tail_gradient_flow(
 
     Returns
     -------
-    TrainingRecord
+    History
         ``steps`` holds the times; ``losses`` the mean loss at each.
 
     Examples
     --------
     >>> rec = sqrt_tail_gradient_flow([[1.0], [-1.0]], [1, 0], [1.0, 100.0])
-    >>> bool(rec.norms[1] > rec.norms[0] > 0)
+    >>> bool(rec.norm[1] > rec.norm[0] > 0)
     True
     """
     Z = signed_rows(X, y)

@@ -1,56 +1,26 @@
 r"""Full-batch gradient descent with snapshots, and the two linear models' fit functions.
 
-:func:`gradient_descent` records the parameters, their norm and the loss only at the
-steps asked for (a :class:`TrainingRecord`), so a run of :math:`10^5` steps stores a
-handful of snapshots. Re-exported by :mod:`celesson.linear`.
+:func:`gradient_descent` is the package's one loop of full-batch gradient descent on a
+parameter array (the linear models here and the neuron of :mod:`celesson.neuron` run
+on it; models trained on mini-batches run on :class:`celesson.minibatch.Trainer`). It
+records the parameters, their norm and the loss only at the steps asked for (a
+:class:`~celesson.history.History`), so a run of :math:`10^5` steps stores a handful
+of snapshots. Re-exported by :mod:`celesson.linear`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import as_float_array, check_int, check_real_scalar
+from .history import History
 from .regression import Array, binary_objective, check_theta, check_W, multi_objective
-
-
-@dataclass(frozen=True)
-class TrainingRecord:
-    """Snapshots of a training run, taken only at the requested steps (or times).
-
-    Attributes
-    ----------
-    steps : numpy.ndarray
-        The recorded steps (integers for gradient descent; times for
-        :func:`logistic_gradient_flow`), increasing.
-    params : numpy.ndarray
-        ``params[i]`` is the parameter array after ``steps[i]`` steps (shape
-        ``(m, *theta.shape)``).
-    norms : numpy.ndarray
-        Euclidean (Frobenius) norm of each snapshot.
-    losses : numpy.ndarray
-        The training objective at each snapshot.
-    final : numpy.ndarray
-        The parameters at the end of the run.
-    """
-
-    steps: np.ndarray
-    params: Array = field(repr=False)
-    norms: Array
-    losses: Array
-    final: Array = field(repr=False)
-
-    def at(self, step: float) -> Array:
-        """The snapshot taken at ``step`` (which must be one of :attr:`steps`)."""
-        hits = np.flatnonzero(self.steps == step)
-        if hits.size == 0:
-            raise ValueError(f"step {step!r} was not recorded; recorded: {self.steps.tolist()}")
-        return self.params[hits[0]]
 
 
 def _check_checkpoints(checkpoints: Sequence[int] | None, num_steps: int) -> list[int]:
@@ -74,7 +44,8 @@ def gradient_descent(
     num_steps: int,
     checkpoints: Sequence[int] | None = None,
     loss: Callable[[Array], float] | None = None,
-) -> TrainingRecord:
+    record: Callable[[Array], Mapping[str, Any]] | None = None,
+) -> History:
     r"""Full-batch gradient descent, :math:`\theta_t = \theta_{t-1} - \eta\nabla L(\theta_{t-1})`.
 
     Parameters
@@ -95,48 +66,60 @@ def gradient_descent(
     loss : callable, optional
         :math:`\theta \mapsto L(\theta)`, evaluated at the checkpoints only; NaN is
         recorded without it.
+    record : callable, optional
+        :math:`\theta \mapsto` a mapping of further values to record at the
+        checkpoints: further series of the history beside ``params``, ``norm`` and
+        ``loss`` (a ``"loss"`` it returns replaces the one of ``loss``).
 
     Returns
     -------
-    TrainingRecord
+    History
+        Series ``params`` (the snapshots, shape ``(m, *theta0.shape)``), ``norm``
+        (their Euclidean or Frobenius norms) and ``loss``, at ``steps`` = the
+        checkpoints; :attr:`~celesson.history.History.final` holds the parameters
+        after the last step.
 
     Examples
     --------
     >>> rec = gradient_descent(lambda t: 2 * t, [1.0], lr=0.25, num_steps=3, checkpoints=[0, 3])
-    >>> rec.params[:, 0].tolist()
-    [1.0, 0.125]
+    >>> rec.params[:, 0].tolist(), rec.steps.tolist()
+    ([1.0, 0.125], [0, 3])
     """
     if not callable(grad):
         raise TypeError(f"grad must be callable, got {type(grad).__name__}")
     if loss is not None and not callable(loss):
         raise TypeError(f"loss must be callable or None, got {type(loss).__name__}")
+    if record is not None and not callable(record):
+        raise TypeError(f"record must be callable or None, got {type(record).__name__}")
     eta = check_real_scalar(lr, "lr", lo=0.0, lo_open=True)
     n_steps = check_int(num_steps, "num_steps", lo=0)
     marks = _check_checkpoints(checkpoints, n_steps)
     theta = as_float_array(theta0, "theta0").copy()
     if not np.isfinite(theta).all():
         raise ValueError("theta0 must be finite")
-    snaps: list[Array] = []
-    losses: list[float] = []
+    history = History()
 
-    def record() -> None:
-        snaps.append(theta.copy())
-        losses.append(float(loss(theta)) if loss is not None else math.nan)
+    def snapshot(step: int) -> None:
+        values: dict[str, Any] = {
+            "params": theta,
+            "norm": math.sqrt(float(np.sum(theta * theta))),
+            "loss": float(loss(theta)) if loss is not None else math.nan,
+        }
+        if record is not None:
+            values.update(record(theta))
+        history.append(step, **values)
 
     pos = 0
     if marks and marks[0] == 0:
-        record()
+        snapshot(0)
         pos = 1
     for t in range(1, n_steps + 1):
-        g = grad(theta)
-        theta -= eta * g
+        theta -= eta * grad(theta)
         if pos < len(marks) and marks[pos] == t:
-            record()
+            snapshot(t)
             pos += 1
-    params = np.array(snaps) if snaps else np.empty((0, *theta.shape))
-    norms = np.sqrt(np.sum(params.reshape(len(snaps), -1) ** 2, axis=1))
-    return TrainingRecord(np.array(marks, dtype=np.int64), params, norms,
-                          np.array(losses, dtype=np.float64), theta)
+    history.final = theta
+    return history
 
 
 def fit_logistic_regression(
@@ -151,7 +134,7 @@ def fit_logistic_regression(
     gamma: float | None = None,
     theta0: ArrayLike | None = None,
     checkpoints: Sequence[int] | None = None,
-) -> TrainingRecord:
+) -> History:
     r"""Train logistic regression by full-batch gradient descent from ``theta0`` (default 0).
 
     Minimises :func:`logistic_regression_loss` with the step
@@ -174,7 +157,8 @@ def fit_logistic_regression(
 
     Returns
     -------
-    TrainingRecord
+    History
+        As for :func:`gradient_descent`.
 
     Examples
     --------
@@ -202,7 +186,7 @@ def fit_softmax_regression(
     gamma: float | None = None,
     W0: ArrayLike | None = None,
     checkpoints: Sequence[int] | None = None,
-) -> TrainingRecord:
+) -> History:
     r"""Train softmax regression by full-batch gradient descent from ``W0`` (default 0).
 
     Minimises :func:`softmax_regression_loss` over :math:`W \in \mathbb{R}^{d\times K}`.
@@ -222,7 +206,8 @@ def fit_softmax_regression(
 
     Returns
     -------
-    TrainingRecord
+    History
+        As for :func:`gradient_descent`.
 
     Examples
     --------

@@ -1,4 +1,12 @@
-"""High-precision references (mpmath, 50+ digits) and adversarial inputs for the tests.
+"""High-precision references (mpmath, 60 digits) and adversarial inputs for the tests.
+
+The exact formulas live in one place, :mod:`benchmarks.truth`, shared with the accuracy
+benchmark and the floating-point chapter; this module re-exports its scalar functions
+under the tests' short names (``sigmoid`` is :func:`benchmarks.truth.exact_sigmoid`,
+``log_sigmoid``, ``softplus``, ``bce_logits``, ``bce_prob``, ``logsumexp`` and
+``log_softmax`` likewise, ``row_parts`` as it is) and sets mpmath's working precision to
+``DPS`` digits, at which those functions evaluate. It adds the ULP ruler below, a
+memoised :func:`log_softmax_cached` and the adversarial inputs.
 
 Error measure: one ruler for the tests, the benchmark and the book,
 :func:`benchmarks.ulp.ulp_error`: the error of a float64 result ``x`` against the exact
@@ -17,11 +25,41 @@ true value is below the smallest subnormal (then 0 is within one subnormal ULP).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import mpmath as mp
 import numpy as np
 
 from benchmarks import ulp
+from benchmarks.truth import exact_bce_logits as bce_logits
+from benchmarks.truth import exact_bce_prob as bce_prob
+from benchmarks.truth import exact_log_sigmoid as log_sigmoid
+from benchmarks.truth import exact_log_softmax as log_softmax
+from benchmarks.truth import exact_logsumexp as logsumexp
+from benchmarks.truth import exact_sigmoid as sigmoid
+from benchmarks.truth import exact_softplus as softplus
+from benchmarks.truth import row_parts
+
+__all__ = [
+    "DPS",
+    "SMALLEST_SUBNORMAL",
+    "ULP_TARGET",
+    "adversarial_rows",
+    "adversarial_scalars",
+    "bce_logits",
+    "bce_prob",
+    "log_sigmoid",
+    "log_softmax",
+    "log_softmax_cached",
+    "logsumexp",
+    "row_parts",
+    "sigmoid",
+    "softplus",
+    "ulp_error",
+    "ulp_of",
+    "worst_ulp",
+    "zero_allowed",
+]
 
 DPS = 60
 mp.mp.dps = DPS
@@ -54,7 +92,7 @@ def zero_allowed(ref: mp.mpf) -> bool:
     return abs(ref) < SMALLEST_SUBNORMAL
 
 
-def worst_ulp(values, refs) -> tuple[float, int]:
+def worst_ulp(values: Iterable[float], refs: Iterable[mp.mpf]) -> tuple[float, int]:
     """Largest ULP error and its position; also asserts the inf/NaN/zero rules."""
     worst, where = 0.0, -1
     for n, (x, r) in enumerate(zip(values, refs, strict=True)):
@@ -71,57 +109,18 @@ def worst_ulp(values, refs) -> tuple[float, int]:
 
 
 # ------------------------------------------------------------------ references
-
-
-def sigmoid(z: float) -> mp.mpf:
-    return 1 / (1 + mp.exp(-mp.mpf(z)))
-
-
-def log_sigmoid(z: float) -> mp.mpf:
-    return -mp.log1p(mp.exp(-mp.mpf(z)))
-
-
-def bce_logits(z: float, y: float) -> mp.mpf:
-    y = mp.mpf(y)
-    out = mp.mpf(0)
-    if y != 0:
-        out -= y * log_sigmoid(z)
-    if y != 1:
-        out -= (1 - y) * log_sigmoid(-z)
-    return out
-
-
-def row_parts(row) -> tuple[list[mp.mpf], mp.mpf, mp.mpf]:
-    """Entries, maximum m and tail t = sum_{k != argmax} exp(z_k - m), exactly enough."""
-    zs = [mp.mpf(float(v)) for v in row]
-    m = max(zs)
-    top = zs.index(m)
-    tail = mp.fsum(mp.exp(v - m) for n, v in enumerate(zs) if n != top)
-    return zs, m, tail
-
-
-def logsumexp(row) -> mp.mpf:
-    _, m, tail = row_parts(row)
-    return m + mp.log1p(tail)
+# The formulas (sigmoid, log_sigmoid, bce_logits, row_parts, log_softmax, ...) are those
+# of benchmarks.truth, imported above; only the memo is added here.
 
 
 @functools.cache
 def _log_softmax_cached(row_bytes: bytes) -> tuple[mp.mpf, ...]:
-    row = np.frombuffer(row_bytes, dtype=np.float64)
-    zs, m, tail = row_parts(row)
-    lt = mp.log1p(tail)
-    return tuple((v - m) - lt for v in zs)
+    return tuple(log_softmax(np.frombuffer(row_bytes, dtype=np.float64)))
 
 
 def log_softmax_cached(row: np.ndarray) -> tuple[mp.mpf, ...]:
     """:func:`log_softmax`, memoised per row (several tests use the same rows)."""
     return _log_softmax_cached(np.ascontiguousarray(row, dtype=np.float64).tobytes())
-
-
-def log_softmax(row) -> list[mp.mpf]:
-    zs, m, tail = row_parts(row)
-    lt = mp.log1p(tail)
-    return [(v - m) - lt for v in zs]
 
 
 # ------------------------------------------------------------- adversarial inputs
@@ -157,7 +156,10 @@ def adversarial_rows() -> list[np.ndarray]:
     identical entries.
     """
     rng = np.random.default_rng(7)
-    rows = []
+    rows: list[np.ndarray] = []
+    offsets: tuple[float, ...]
+    spreads: tuple[float, ...]
+    gaps: tuple[float, ...]
     for k in (2, 3, 10, 100, 1000):
         if k < 1000:
             offsets = (0.0, 1.0, -1.0, 700.3, -700.3, 1e10, -1e10, 1e15, 1e300, -1e300, 37.0)

@@ -66,12 +66,12 @@ def test_asymptote_matches_the_integrated_flow_on_the_source_data():
     taus = np.array([1e20, 1e30, 1e40])
     flow = logistic_gradient_flow(X, y, taus)
     resid = np.linalg.norm(flow.params - a.theta(taus), axis=1)
-    assert resid[-1] < 1e-10 * flow.norms[-1]
+    assert resid[-1] < 1e-10 * flow.norm[-1]
     # the offset of the norm: closed form vs the flow, up to the O(1/ln tau) term
-    offset_flow = flow.norms[-1] - np.linalg.norm(a.w_hat) * math.log(1e40)
+    offset_flow = flow.norm[-1] - np.linalg.norm(a.w_hat) * math.log(1e40)
     assert offset_flow == pytest.approx(a.offset, abs=5e-4)
-    assert flow.norms[-1] == pytest.approx(float(a.norm(1e40)), rel=1e-13)
-    cos = flow.params @ a.w_hat / (flow.norms * np.linalg.norm(a.w_hat))
+    assert flow.norm[-1] == pytest.approx(float(a.norm(1e40)), rel=1e-13)
+    cos = flow.params @ a.w_hat / (flow.norm * np.linalg.norm(a.w_hat))
     angle = np.arctan2(np.sqrt(np.maximum(0.0, 1 - cos**2)), cos)
     np.testing.assert_allclose(angle[1:], a.angle(taus[1:]), rtol=1e-7)
     # the residual decays like tau^-kappa: kappa from the third-nearest point's margin
@@ -116,7 +116,7 @@ def test_asymptote_when_the_support_vectors_do_not_span():
         _ = a.angle_limit
     # the offset needs only the support vectors: the flow confirms it
     flow = logistic_gradient_flow(X, y, [1e40])
-    offset = flow.norms[-1] - np.linalg.norm(a.w_hat) * math.log(1e40)
+    offset = flow.norm[-1] - np.linalg.norm(a.w_hat) * math.log(1e40)
     assert offset == pytest.approx(a.offset, abs=1e-2)
     np.testing.assert_allclose(flow.final[:2] - math.log(1e40), a.w_tilde[:2], rtol=1e-8)
 
@@ -237,7 +237,7 @@ def test_sqrt_tail_flow_grows_like_the_cube_root():
     v = sqrt_tail_limit(X, y)
     flow = sqrt_tail_gradient_flow(X, y, [1e15, 1e20])
     np.testing.assert_allclose(flow.params[1] / 1e20 ** (1 / 3), v, rtol=1e-7)
-    exponent = math.log(flow.norms[1] / flow.norms[0]) / math.log(1e5)
+    exponent = math.log(flow.norm[1] / flow.norm[0]) / math.log(1e5)
     assert exponent == pytest.approx(1 / 3, rel=1e-8)
     # and the limit is not the max-margin direction
     w = max_margin_separator(X, y).direction
@@ -250,7 +250,7 @@ def test_log_time_flow_on_an_exponential_loss():
     rec = log_time_gradient_flow(lambda t: -np.exp(-t), lambda t: float(np.exp(-t[0])), [0.0],
                                  times, loss=lambda t: float(np.exp(-t[0])))
     np.testing.assert_allclose(rec.params[:, 0], np.log1p(times), rtol=1e-8)
-    np.testing.assert_allclose(rec.losses, 1 / (1 + np.array(times)), rtol=1e-7)
+    np.testing.assert_allclose(rec.loss, 1 / (1 + np.array(times)), rtol=1e-7)
 
 
 def test_bad_input():

@@ -9,9 +9,9 @@ import pytest
 
 import celesson as cl
 from celesson.data import gaussian_blobs
+from celesson.history import History
 from celesson.linear import (
     MaxMarginResult,
-    TrainingRecord,
     add_bias_column,
     fit_logistic_regression,
     fit_softmax_regression,
@@ -219,11 +219,11 @@ def test_gradient_descent_on_a_quadratic_is_exact():
         lambda t: 2 * t, [8.0, -4.0], lr=0.25, num_steps=5, checkpoints=[0, 1, 5],
         loss=lambda t: float(t @ t),
     )
-    assert isinstance(rec, TrainingRecord)
+    assert isinstance(rec, History)
     np.testing.assert_array_equal(rec.steps, [0, 1, 5])
     np.testing.assert_array_equal(rec.params[:, 0], [8.0, 4.0, 0.25])
-    np.testing.assert_allclose(rec.norms, np.hypot(rec.params[:, 0], rec.params[:, 1]))
-    np.testing.assert_allclose(rec.losses, rec.norms**2)
+    np.testing.assert_allclose(rec.norm, np.hypot(rec.params[:, 0], rec.params[:, 1]))
+    np.testing.assert_allclose(rec.loss, rec.norm**2)
     np.testing.assert_array_equal(rec.final, rec.params[-1])
     np.testing.assert_array_equal(rec.at(1), [4.0, -2.0])
     with pytest.raises(ValueError, match="not recorded"):
@@ -241,14 +241,14 @@ def test_fit_matches_a_plain_loop_on_the_source_data():
         theta = theta - 0.1 * (X.T @ (p - y) / len(y))
         if t in marks:
             expected.append(np.linalg.norm(theta))
-    np.testing.assert_allclose(rec.norms, expected, rtol=1e-12)
+    np.testing.assert_allclose(rec.norm, expected, rtol=1e-12)
     # values of this run (seed 0): they differ from the figures printed in the source text
     np.testing.assert_allclose(
-        rec.norms,
+        rec.norm,
         [0.04078475282575106, 0.36463865535774814, 1.9155345058210707, 5.430056481731967],
         rtol=1e-9,
     )
-    assert np.all(np.diff(rec.losses) < 0)
+    assert np.all(np.diff(rec.loss) < 0)
 
 
 def test_weight_decay_has_a_finite_minimiser_that_gd_reaches():
@@ -269,7 +269,7 @@ def test_weight_decay_has_a_finite_minimiser_that_gd_reaches():
 def test_without_decay_the_norm_keeps_growing():
     X, y = source_data()
     rec = fit_logistic_regression(X, y, lr=0.1, num_steps=3000, checkpoints=[1000, 2000, 3000])
-    assert np.all(np.diff(rec.norms) > 0.4)
+    assert np.all(np.diff(rec.norm) > 0.4)
     g = logistic_regression_grad(rec.final, X, y)
     assert np.all(np.abs(g) > 0)
 
@@ -278,8 +278,8 @@ def test_softmax_training_reduces_loss_on_blobs():
     X, y = gaussian_blobs(30, [[0, 3], [3, 0], [-3, -3]], seed=1)
     Xb = add_bias_column(X)
     rec = fit_softmax_regression(Xb, y, 3, lr=0.5, num_steps=200, checkpoints=[0, 200])
-    assert rec.losses[0] == pytest.approx(math.log(3), rel=1e-15)
-    assert rec.losses[1] < 0.1
+    assert rec.loss[0] == pytest.approx(math.log(3), rel=1e-15)
+    assert rec.loss[1] < 0.1
     assert np.mean(softmax_regression_proba(rec.final, Xb).argmax(axis=1) == y) == 1.0
 
 
@@ -386,13 +386,13 @@ def test_flow_norm_slope_tends_to_the_max_margin_norm():
     X, y = source_data()
     w_hat = max_margin_separator(X, y).w
     flow = logistic_gradient_flow(X, y, [1e30, 1e40])
-    slope = (flow.norms[1] - flow.norms[0]) / math.log(1e10)
+    slope = (flow.norm[1] - flow.norm[0]) / math.log(1e10)
     assert slope == pytest.approx(np.linalg.norm(w_hat), rel=1e-4)
-    cos = flow.final @ w_hat / (flow.norms[1] * np.linalg.norm(w_hat))
+    cos = flow.final @ w_hat / (flow.norm[1] * np.linalg.norm(w_hat))
     assert 1 - cos < 1e-6
     # focal loss with gamma = 2 has a tail exp(-3u): slope ||w_hat|| / 3
     focal = logistic_gradient_flow(X, y, [1e16, 1e20], gamma=2.0, steps_per_unit=5)
-    slope_f = (focal.norms[1] - focal.norms[0]) / math.log(1e4)
+    slope_f = (focal.norm[1] - focal.norm[0]) / math.log(1e4)
     assert slope_f == pytest.approx(np.linalg.norm(w_hat) / 3, rel=2e-4)
 
 

@@ -243,8 +243,8 @@ def test_fit_lowers_the_loss_and_is_deterministic():
     for _ in range(2):
         net = MLP([2, 4, 2], activation="tanh", seed=1)
         runs.append(fit(net, X, y, optimizer=Adam(0.05), epochs=30, batch_size=16, seed=3))
-    assert runs[0]["loss"] == runs[1]["loss"]
-    assert len(runs[0]["loss"]) == 31
+    assert np.array_equal(runs[0]["loss"], runs[1]["loss"])
+    assert len(runs[0]["loss"]) == 31 and runs[0].steps.tolist() == list(range(31))
     assert runs[0]["loss"][-1] < 0.5 * runs[0]["loss"][0]
     assert runs[0]["accuracy"][-1] > 0.9
 
@@ -261,7 +261,7 @@ def test_single_neuron_first_steps_by_hand():
     assert mse.grad_b[0] == pytest.approx(g, rel=1e-13)
     assert mse.b[1] == pytest.approx(2.0 - 0.15 * g, rel=1e-15)
     assert mse.loss[0] == pytest.approx(s4 * s4, rel=1e-15)
-    assert ce.epochs == 2 and len(ce.loss) == 3
+    assert ce.steps.tolist() == [0, 1, 2] and len(ce.loss) == 3
 
 
 def test_single_neuron_matches_mlp_gradients():
