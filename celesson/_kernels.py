@@ -14,15 +14,32 @@ from . import _rows
 from ._summation import two_prod
 
 
-def log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """:func:`celesson.log_sigmoid` without input checks (float64 ``z``, no NaN); an array."""
-    # log sigma(z) = -softplus(-z) = min(z, 0) - softplus(-|z|)
-    return np.asarray(np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z))))
-
-
-#: Values per block in :func:`sigmoid`: its two work arrays (512 KB each) stay in
-#: the cache, so each pass over a block costs arithmetic, not memory traffic.
+#: Values per block in :func:`sigmoid` and :func:`log_sigmoid`: their work arrays
+#: (512 KB each) stay in the cache, so each pass over a block costs arithmetic, not
+#: memory traffic.
 BLOCK = 2**16
+
+
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    r""":func:`celesson.log_sigmoid` without input checks (float64 ``z``, no NaN); an array.
+
+    :math:`\log\sigma(z) = -\operatorname{softplus}(-z) = \min(z, 0) -
+    \operatorname{log1p}(e^{-|z|})`, in blocks of ``BLOCK`` values written in place
+    (no temporary the size of the input).
+    """
+    out = np.empty(z.shape)
+    flat_z, flat_out = z.reshape(-1), out.reshape(-1)
+    buffer = np.empty(min(BLOCK, flat_z.size))
+    for start in range(0, flat_z.size, BLOCK):
+        zb = flat_z[start : start + BLOCK]
+        res = flat_out[start : start + BLOCK]
+        tail = buffer[: zb.size]
+        np.copysign(zb, -1.0, out=tail)  # -|z|
+        np.exp(tail, out=tail)
+        np.log1p(tail, out=tail)  # softplus(-|z|)
+        np.minimum(zb, 0.0, out=res)
+        res -= tail
+    return out
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -30,9 +47,13 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
     :math:`\sigma(z) = e^{\min(z, 0)} / (1 + e^{-|z|})`: the numerator is
     :math:`1` for :math:`z \ge 0` and :math:`e^{z}` otherwise, so this is
-    :math:`1/(1+e^{-z})` or :math:`e^{z}/(1+e^{z})` without a branch or a mask.
-    Both exponents are :math:`\le 0`, so nothing overflows.  The work is done in
-    blocks of ``BLOCK`` values with one reused buffer for the denominator.
+    :math:`1/(1+e^{-z})` or :math:`e^{z}/(1+e^{z})`, and both exponents are
+    :math:`\le 0`, so nothing overflows.  One exponential serves both: for
+    :math:`z < 0` the numerator :math:`e^{z}` *is* :math:`e^{-|z|}`, the same rounded
+    number as in the denominator, taken as :math:`\max(\mathbb{1}[z \ge 0], e^{-|z|})`
+    (a second ``exp`` would cost as much again and give the same bits; a masked copy
+    costs more than the two cheap passes).  The work is done in
+    blocks of ``BLOCK`` values with reused buffers.
     """
     out = np.empty(z.shape)
     flat_z, flat_out = z.reshape(-1), out.reshape(-1)
@@ -41,10 +62,10 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         zb = flat_z[start : start + BLOCK]
         num = flat_out[start : start + BLOCK]
         den = buffer[: zb.size]
-        np.minimum(zb, 0.0, out=num)
-        np.exp(num, out=num)  # e^{min(z, 0)} in [0, 1]
         np.copysign(zb, -1.0, out=den)  # -|z|
-        np.exp(den, out=den)
+        np.exp(den, out=den)  # e^{-|z|} in [0, 1]
+        np.greater_equal(zb, 0.0, out=num)  # 1 where z >= 0, else 0
+        np.maximum(num, den, out=num)  # e^{min(z, 0)}: 1, or e^{-|z|} = e^{z}
         den += 1.0  # 1 + e^{-|z|} in [1, 2]
         num /= den
     return out

@@ -452,3 +452,23 @@ def test_copy_is_independent_and_keeps_the_class_and_every_attribute():
         assert not np.shares_memory(a, b)
     clone.params[0][...] = 0.0
     assert np.any(net.params[0] != 0.0)
+
+
+def test_softmax_output_error_is_the_packages_gradient_to_the_bit():
+    """output_delta reuses the forward softmax: it must stay exactly cross_entropy_grad."""
+    from celesson.grads import cross_entropy_grad
+    from celesson.numerics import softmax
+    from celesson.output_layer import output_delta
+
+    rng = np.random.default_rng(8)
+    z = 6.0 * rng.standard_normal((200, 7))
+    z[0] = [700.0, -700.0, 0.0, 1e-300, 30.0, -30.0, 699.0]
+    onehot = np.eye(7)[rng.integers(0, 7, 200)]
+    soft = rng.dirichlet(np.ones(7), 200)
+    for Y in (onehot, soft):
+        delta = output_delta(z, softmax(z, axis=-1), Y, "ce", "softmax")
+        np.testing.assert_array_equal(delta, cross_entropy_grad(z, Y, reduction="none"))
+    # a stale activation would be caught
+    stale = softmax(z + 1e-9, axis=-1)
+    assert not np.array_equal(output_delta(z, stale, onehot, "ce", "softmax"),
+                              cross_entropy_grad(z, onehot, reduction="none"))
