@@ -109,6 +109,64 @@ def speed_rows(data: dict[str, Any]) -> list[list[str]]:
 SPEED_HEADER = ["case", "implementation", "median ms", "x fastest", "x copy"]
 
 
+def ratio_cell(result: dict[str, Any], key: str = "vs_fastest_peer") -> str:
+    """One ratio of a speed result for a table: 2 decimals, ``failed``, or ``-`` if absent."""
+    if "failed" in result:
+        return "failed"
+    return f"{result[key]:.2f}" if key in result else "-"
+
+
+def size_label(size: int) -> str:
+    """A total size for a column heading: ``1e4`` for a power of ten, else the number."""
+    exponent = len(str(size)) - 1
+    return f"1e{exponent}" if size == 10**exponent else str(size)
+
+
+def sweep_header(data: dict[str, Any]) -> list[str]:
+    """Headings of the size-sweep table: function, shape, then one column per size."""
+    return ["function", "shape", *(size_label(size) for size in data["sizes"])]
+
+
+def sweep_rows(
+    data: dict[str, Any], implementation: str = "celesson", key: str = "vs_fastest_peer"
+) -> list[list[str]]:
+    """One row per sweep case: the ratio ``key`` of ``implementation`` at every size.
+
+    With the defaults a cell is celesson's median time as a multiple of the faster of
+    the peers (below 1: faster than both); ``failed`` if it failed there, ``-`` if it
+    or every peer is missing.
+    """
+    rows = []
+    for entry in data["cases"].values():
+        cells = []
+        for size in data["sizes"]:
+            at = entry["by_size"].get(str(size), {}).get("results", {})
+            cells.append(ratio_cell(at[implementation], key) if implementation in at else "-")
+        rows.append(
+            [FUNCTION_LABELS.get(entry["function"], entry["function"]), entry["shape"], *cells]
+        )
+    return rows
+
+
+def exp_floor_row(data: dict[str, Any], case: str = "sigmoid (N,)") -> list[str]:
+    """One numpy.exp over the input, as a multiple of the fastest peer's ``case``.
+
+    No NumPy function of the sweep can beat one ``numpy.exp`` per value: where this
+    ratio is above a target, the target cannot be met in plain NumPy on that machine.
+    """
+    cells = []
+    for size in data["sizes"]:
+        exp_ms = data["floor"].get(str(size), {}).get("exp_median_ms")
+        at = data["cases"].get(case, {}).get("by_size", {}).get(str(size), {}).get("results", {})
+        celesson = at.get("celesson", {})
+        if exp_ms is None or "median_ms" not in celesson or "vs_fastest_peer" not in celesson:
+            cells.append("-")
+            continue
+        peer_ms = celesson["median_ms"] / celesson["vs_fastest_peer"]
+        cells.append(f"{exp_ms / peer_ms:.2f}")
+    return ["numpy.exp alone", "(N,)", *cells]
+
+
 def text_table(header: list[str], rows: list[list[str]]) -> str:
     """A fixed-width text table."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

@@ -2,19 +2,23 @@
 
 Usage::
 
-    python benchmarks/run.py                 # both parts, results written to benchmarks/results/
+    python benchmarks/run.py                 # every part, results written to benchmarks/results/
     python benchmarks/run.py --accuracy-only
     python benchmarks/run.py --speed-only --repeats 25
+    python benchmarks/run.py --sizes-only    # the speed sweep over sizes alone
     python benchmarks/run.py --quick         # small input sets, 3 repeats, prints only
     python benchmarks/run.py --fused-only    # the chunked linear cross-entropy alone
 
 Accuracy (``results/accuracy.json``): errors in ULPs against mpmath at 50 digits over
 adversarial inputs (see ``benchmarks/cases.py``). Speed (``results/speed.json``):
 median times on 10**7 values, single-threaded, as ratios to the fastest
-implementation and to a memory-copy floor. Fused (``results/fused.json``): peak memory
-and median time of the chunked linear cross-entropy against the textbook NumPy path
-at N = 1024, d = 128, V = 32768 (see ``benchmarks/fused.py``). Missing peers (e.g.
-PyTorch not installed) are listed in the results, not fatal.
+implementation and to a memory-copy floor. Size sweep (``results/speed_sizes.json``,
+part of the speed part): the same functions at 10**4 to 10**7 values in all, as ratios
+to the faster of SciPy and PyTorch and to the copy floor of each size. Fused
+(``results/fused.json``): peak memory and median time of the chunked linear
+cross-entropy against the textbook NumPy path at N = 1024, d = 128, V = 32768 (see
+``benchmarks/fused.py``). Missing peers (e.g. PyTorch not installed) are listed in the
+results, not fatal.
 """
 
 from __future__ import annotations
@@ -91,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     part.add_argument(
         "--fused-only", action="store_true", help="only the fused linear cross-entropy"
     )
+    part.add_argument(
+        "--sizes-only", action="store_true", help="only the speed sweep over input sizes"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -100,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats",
         type=int,
         default=None,
-        help="timed calls per case (default 15, 3 with --quick)",
+        help="timed calls per case (default 15, 3 with --quick); fixes the sweep's "
+        "number of calls, which otherwise adapts to the size (5 to 200)",
     )
     parser.add_argument(
         "--out",
@@ -122,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         f"scipy {info['scipy']}, torch {info['torch']}"
     )
 
-    if not (args.speed_only or args.fused_only):
+    if not (args.speed_only or args.fused_only or args.sizes_only):
         start = time.perf_counter()
         result = accuracy.run(impls, quick=args.quick)
         data = {
@@ -143,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             (out / "accuracy.json").write_text(report.dump(data), encoding="utf-8")
 
-    if not (args.accuracy_only or args.fused_only):
+    if not (args.accuracy_only or args.fused_only or args.sizes_only):
         start = time.perf_counter()
         result = speed.run(impls, repeats=repeats)
         data = {
@@ -157,7 +165,41 @@ def main(argv: list[str] | None = None) -> int:
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             (out / "speed.json").write_text(report.dump(data), encoding="utf-8")
-    if not args.accuracy_only:
+    if not (args.accuracy_only or args.fused_only):
+        start = time.perf_counter()
+        sizes = speed.QUICK_SWEEP_SIZES if args.quick else speed.SWEEP_SIZES
+        bounds = (
+            (repeats, repeats)
+            if args.quick or args.repeats is not None
+            else (speed.SWEEP_MIN_REPEATS, speed.SWEEP_MAX_REPEATS)
+        )
+        print(
+            "speed over sizes ("
+            + ", ".join(report.size_label(s) for s in sizes)
+            + " values): median time as a multiple of the fastest peer "
+            + f"({' or '.join(speed.PEERS)})"
+        )
+        result = speed.run_sweep(impls, sizes, min_repeats=bounds[0], max_repeats=bounds[1])
+        data = {
+            "quick": args.quick,
+            "machine": info,
+            "implementations": implementations_info(impls),
+            **result,
+        }
+        print(
+            "celesson's median time as a multiple of the faster of "
+            + " and ".join(speed.PEERS)
+            + " (below 1: faster than both; - : no peer ran)"
+        )
+        print(report.text_table(report.sweep_header(data),
+                                [*report.sweep_rows(data), report.exp_floor_row(data)]))
+        print("(last row: one numpy.exp over the vector, as a multiple of the fastest "
+              "peer's whole sigmoid)")
+        print(f"speed sweep: {time.perf_counter() - start:.0f} s")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "speed_sizes.json").write_text(report.dump(data), encoding="utf-8")
+    if not (args.accuracy_only or args.sizes_only):
         start = time.perf_counter()
         print("fused linear cross-entropy against the textbook path (memory: tracemalloc peak)")
         size = fused.QUICK_SIZE if args.quick else fused.SIZE

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -17,8 +19,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchmarks import accuracy, cases, report, speed, truth  # noqa: E402
-from benchmarks.implementations import FUNCTIONS, naive, scipy_special  # noqa: E402
+from benchmarks import accuracy, cases, fused, report, speed, truth  # noqa: E402
+from benchmarks import run as bench_run  # noqa: E402
+from benchmarks.implementations import (  # noqa: E402
+    FUNCTIONS,
+    Implementation,
+    naive,
+    scipy_special,
+)
 from benchmarks.ulp import TINY_ULP, split, ulp, ulp_error  # noqa: E402
 
 MAX = float(np.finfo(np.float64).max)
@@ -230,6 +238,265 @@ def test_speed_run_reports_ratios() -> None:
         speed.make_inputs(size=1234)
 
 
+# ----------------------------------------------------------------------------- size sweep
+
+SWEEP_NAMES = [
+    "sigmoid (N,)",
+    "log_sigmoid (N,)",
+    "bce_logits (N,) (mean)",
+    "softmax (N, 10)",
+    "softmax (N, 1000)",
+    "log_softmax (N, 10)",
+    "log_softmax (N, 1000)",
+    "logsumexp (N, 10)",
+    "logsumexp (N, 1000)",
+    "ce (N, 10) (mean)",
+    "ce (N, 1000) (mean)",
+]
+
+
+@pytest.mark.parametrize("size", [1000, 3000, 10**4])
+def test_sweep_inputs_have_the_shapes_of_their_case(size: int) -> None:
+    inputs = speed.sweep_inputs(size)
+    assert list(inputs) == SWEEP_NAMES == [c for c, _, _ in speed.SWEEP_CASES]
+    for case, (fn, x, *rest) in inputs.items():
+        assert fn == case.split()[0] and fn in FUNCTIONS
+        assert x.dtype == np.float64 and x.size == size  # N * K = size
+        if "(N,)" in case:
+            assert x.shape == (size,)
+        else:
+            k = int(case.split("(N, ")[1].split(")")[0])
+            assert x.shape == (size // k, k)
+        if fn == "bce_logits":
+            y, reduction = rest
+            assert y.shape == x.shape and set(np.unique(y)) <= {0.0, 1.0}
+            assert reduction == "mean"
+        elif fn == "ce":
+            t, reduction = rest
+            assert t.shape == (x.shape[0],) and np.issubdtype(t.dtype, np.integer)
+            assert t.min() >= 0 and t.max() < x.shape[1] and reduction == "mean"
+        else:
+            assert rest == []
+    assert inputs["softmax (N, 1000)"][1].shape == (size // 1000, 1000)
+    for bad in (0, 500, 1500, 10**4 + 10):
+        with pytest.raises(ValueError, match="multiple of 1000"):
+            speed.sweep_inputs(bad)
+
+
+def test_sweep_shapes_of_the_benchmark_sizes() -> None:
+    assert speed.SWEEP_SIZES == (10**4, 10**5, 10**6, 10**7)
+    assert speed.sweep_shape(10**4, 1000) == (10, 1000)
+    assert speed.sweep_shape(10**7, 10) == (10**6, 10)
+    assert speed.sweep_shape(10**5, None) == (10**5,)
+
+
+def test_sweep_ratios_from_hand_made_timings() -> None:
+    # naive is the fastest overall but is no peer: the ratios are to scipy (0.02 s)
+    medians = {"celesson": 0.03, "naive": 0.015, "scipy": 0.02, "torch": 0.04}
+    assert speed.sweep_ratios(medians, floor=0.01) == {
+        "celesson": {"vs_fastest_peer": 1.5, "vs_floor": 3.0},
+        "naive": {"vs_fastest_peer": 0.75, "vs_floor": 1.5},
+        "scipy": {"vs_fastest_peer": 1.0, "vs_floor": 2.0},
+        "torch": {"vs_fastest_peer": 2.0, "vs_floor": 4.0},
+    }
+    # one peer missing: the other is the reference; 3 significant digits
+    only_torch = speed.sweep_ratios({"celesson": 1.0, "torch": 3.0}, floor=0.7)
+    assert only_torch == {
+        "celesson": {"vs_fastest_peer": 0.333, "vs_floor": 1.43},
+        "torch": {"vs_fastest_peer": 1.0, "vs_floor": 4.29},
+    }
+    # no peer at all: no vs_fastest_peer, the floor ratio is still there
+    assert speed.sweep_ratios({"celesson": 2e-5, "naive": 1e-5}, floor=1e-5) == {
+        "celesson": {"vs_floor": 2.0},
+        "naive": {"vs_floor": 1.0},
+    }
+    with pytest.raises(ValueError, match="positive"):
+        speed.sweep_ratios({"scipy": 1.0}, floor=0.0)
+
+
+def test_sweep_repeats_adapt_to_the_call_time() -> None:
+    # 4 implementations of 1 ms: 0.2 s each would take 200 rounds
+    assert speed.sweep_repeats([1e-3] * 4) == 200
+    assert speed.sweep_repeats([1e-4] * 4) == 200  # capped at 200
+    assert speed.sweep_repeats([0.01, 0.03]) == 10  # 0.4 s / 0.04 s per round
+    assert speed.sweep_repeats([0.01, 0.03], target=0.1) == 5  # 0.2 / 0.04
+    assert speed.sweep_repeats([0.5, 0.5, 0.5]) == 5  # at least 5
+    assert speed.sweep_repeats([0.07]) == 5  # ceil(0.2 / 0.07) = 3, raised to 5
+    assert speed.sweep_repeats([0.07], lo=1) == 3
+    assert speed.sweep_repeats([]) == 5
+    assert speed.sweep_repeats([0.0]) == 200
+    assert speed.sweep_repeats([1.0], lo=3, hi=3) == 3
+    with pytest.raises(ValueError):
+        speed.sweep_repeats([1.0], lo=6, hi=5)
+
+
+Seen = dict[str, list[tuple[int, ...]]]
+
+
+def _fake(
+    name: str, fail: Callable[[str, int], bool] | None = None, seen: Seen | None = None
+) -> Implementation:
+    """An implementation whose functions copy their input (no real work, no real timing).
+
+    ``fail(function, call_number)`` says which calls raise (calls of each function
+    counted from 1: the warm-up, the probe, then the rounds); ``seen`` collects the
+    shape of every first argument.
+    """
+    seen = {} if seen is None else seen
+    count: dict[str, int] = {}
+
+    def make(fn: str) -> Callable[..., Any]:
+        def call(x: np.ndarray, *rest: Any) -> Any:
+            count[fn] = count.get(fn, 0) + 1
+            if fail is not None and fail(fn, count[fn]):
+                raise RuntimeError(f"{name} {fn} broke")
+            seen.setdefault(fn, []).append(x.shape)
+            out = np.copy(x)
+            return float(out.mean()) if rest and rest[-1] == "mean" else out
+
+        return call
+
+    return Implementation(name, f"fake {name}", {fn: make(fn) for fn in FUNCTIONS})
+
+
+def test_sweep_runs_fake_implementations_and_records_failures() -> None:
+    seen: Seen = {}
+    good = _fake("celesson", seen=seen)
+    peer = _fake("scipy")
+    broken = _fake("broken", fail=lambda fn, n: fn == "softmax")  # fails in the warm-up
+    late = _fake("late", fail=lambda fn, n: fn == "log_sigmoid" and n == 4)  # in a round
+    missing = _fake("missing")
+    del missing.functions["logsumexp"]
+    absent = Implementation("torch", "not here", unavailable="not installed")
+    lines: list[str] = []
+    sizes = (1000, 2000)
+    result = speed.run_sweep(
+        [good, peer, broken, late, missing, absent],
+        sizes,
+        target_seconds=1e-4,
+        min_repeats=2,
+        max_repeats=4,
+        log=lines.append,
+    )
+    assert result["sizes"] == [1000, 2000]
+    assert list(result["cases"]) == SWEEP_NAMES
+    assert set(result["floor"]) == {"1000", "2000"}
+    assert all(f["median_ms"] > 0 and 2 <= f["repeats"] <= 4 for f in result["floor"].values())
+    assert len(result["load_average"]["start"]) == 3 and len(result["load_average"]["end"]) == 3
+    assert "torch" in result and "numpy_simd" in result
+    assert len(lines) == len(sizes) * (1 + len(SWEEP_NAMES))  # a floor line and a line per case
+    for case, entry in result["cases"].items():
+        assert list(entry["by_size"]) == ["1000", "2000"]
+        for key, at in entry["by_size"].items():
+            assert math.prod(at["shape"]) == int(key)
+            assert 2 <= at["repeats"] <= 4
+            res = at["results"]
+            assert list(res) == ["celesson", "scipy", "broken", "late", "missing"]  # no torch
+            assert res["scipy"]["vs_fastest_peer"] == 1.0  # the only peer that ran
+            for name in ("celesson", "scipy"):
+                r = res[name]
+                assert set(r) == {"median_ms", "min_ms", "vs_fastest_peer", "vs_floor"}
+                assert 0 < r["min_ms"] <= r["median_ms"]
+                ratio = r["median_ms"] / res["scipy"]["median_ms"]
+                assert r["vs_fastest_peer"] == pytest.approx(ratio, rel=0.01)
+                floor = result["floor"][key]["median_ms"]
+                assert r["vs_floor"] == pytest.approx(r["median_ms"] / floor, rel=0.01)
+            fn = entry["function"]
+            expect_failed = {
+                "broken": fn == "softmax",
+                "late": fn == "log_sigmoid" and key == "1000",  # its 4th call is in 1e3's rounds
+                "missing": fn == "logsumexp",
+            }
+            for name, should_fail in expect_failed.items():
+                assert ("failed" in res[name]) == should_fail, (case, key, name)
+            if fn == "softmax":
+                assert res["broken"]["failed"] == "RuntimeError: broken softmax broke"
+            if fn == "logsumexp":
+                assert res["missing"]["failed"] == "no function 'logsumexp'"
+    # the functions saw the shapes of their cases, N * K = size
+    assert set(seen["softmax"]) == {(100, 10), (1, 1000), (200, 10), (2, 1000)}
+    assert set(seen["sigmoid"]) == {(1000,), (2000,)}
+
+
+def test_sweep_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        speed.run_sweep([naive()], (1000, 1234), log=lambda _: None)
+    with pytest.raises(ValueError, match="repeats"):
+        speed.run_sweep([naive()], (1000,), min_repeats=3, max_repeats=2, log=lambda _: None)
+    with pytest.raises(ValueError, match="no sizes"):
+        speed.run_sweep([naive()], (), log=lambda _: None)
+
+
+def test_sweep_table() -> None:
+    data = {
+        "sizes": [1000, 10**4],
+        "cases": {
+            "sigmoid (N,)": {
+                "function": "sigmoid",
+                "shape": "(N,)",
+                "by_size": {
+                    "1000": {"results": {"celesson": {"vs_fastest_peer": 1.5, "vs_floor": 3}}},
+                    "10000": {"results": {"celesson": {"failed": "ValueError: x"}}},
+                },
+            },
+            "ce (N, 10) (mean)": {
+                "function": "ce",
+                "shape": "(N, 10)",
+                "by_size": {
+                    "1000": {"results": {"celesson": {"vs_floor": 2.0}}},  # no peer ran
+                    "10000": {"results": {"celesson": {"vs_fastest_peer": 0.834}}},
+                },
+            },
+        },
+    }
+    assert report.sweep_header(data) == ["function", "shape", "1e3", "1e4"]
+    assert report.sweep_rows(data) == [
+        ["sigmoid", "(N,)", "1.50", "failed"],
+        ["cross-entropy", "(N, 10)", "-", "0.83"],
+    ]
+    assert report.sweep_rows(data, implementation="torch")[0] == ["sigmoid", "(N,)", "-", "-"]
+    assert [report.size_label(s) for s in (10**3, 10**7, 2000, 1)] == ["1e3", "1e7", "2000", "1e0"]
+
+
+def _forbid(*_: Any, **__: Any) -> Any:
+    raise AssertionError("this part should not run")
+
+
+def test_run_sizes_only_runs_the_sweep_alone_and_writes_its_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[dict[str, Any]] = []
+    real_sweep = speed.run_sweep
+
+    def fake_sweep(impls: list[Implementation], sizes: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append({"sizes": tuple(sizes), **kwargs})
+        return real_sweep(impls, (1000,), target_seconds=1e-4, min_repeats=1,
+                               max_repeats=1, log=lambda _: None)  # fmt: skip
+
+    fakes = [_fake("celesson"), _fake("scipy")]
+    monkeypatch.setattr(bench_run, "all_implementations", lambda: fakes)
+    monkeypatch.setattr(speed, "run_sweep", fake_sweep)
+    for module in (speed, accuracy, fused):  # the other parts must not run
+        monkeypatch.setattr(module, "run", _forbid)
+    monkeypatch.setattr(report, "RESULTS", tmp_path / "default")
+    assert bench_run.main(["--sizes-only", "--quick"]) == 0  # --quick writes nothing
+    assert not (tmp_path / "default").exists()
+    assert calls[-1] == {"sizes": speed.QUICK_SWEEP_SIZES, "min_repeats": 3, "max_repeats": 3}
+    assert bench_run.main(["--sizes-only", "--out", str(tmp_path)]) == 0
+    assert calls[-1]["sizes"] == speed.SWEEP_SIZES
+    assert (calls[-1]["min_repeats"], calls[-1]["max_repeats"]) == (5, 200)  # adaptive
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["speed_sizes.json"]
+    stored = json.loads((tmp_path / "speed_sizes.json").read_text(encoding="utf-8"))
+    assert stored["quick"] is False and list(stored["cases"]) == SWEEP_NAMES
+    assert {"cpu", "numpy"} <= set(stored["machine"]) and "celesson" in stored["implementations"]
+    bench_run.main(["--sizes-only", "--quick", "--repeats", "7"])
+    assert (calls[-1]["min_repeats"], calls[-1]["max_repeats"]) == (7, 7)
+    out = capsys.readouterr().out
+    assert "celesson's median time as a multiple of the faster of scipy and torch" in out
+    table_rows = [line.split() for line in out.splitlines() if line.startswith("sigmoid ")]
+    assert table_rows and all(row[:2] == ["sigmoid", "(N,)"] for row in table_rows)
+
+
 # ----------------------------------------------------------------------------- stored results
 
 
@@ -245,6 +512,29 @@ def test_stored_results_cover_every_function_and_implementation() -> None:
     assert spd["quick"] is False and spd["values_per_case"] == 10**7
     assert "cpu" in spd["machine"] and len(spd["cases"]) == 8
     text = json.dumps(acc) + json.dumps(spd)
+    for fragment in ("/work", "/home", "/root", "/tmp"):
+        assert fragment not in text
+
+
+def test_stored_sweep_covers_every_size_and_case() -> None:
+    path = report.RESULTS / "speed_sizes.json"
+    if not path.exists():
+        pytest.skip("no stored size sweep yet (make bench writes it)")
+    data = report.load("speed_sizes")
+    assert path.read_text(encoding="utf-8") == report.dump(data)
+    assert data["quick"] is False and data["sizes"] == list(speed.SWEEP_SIZES)
+    assert list(data["cases"]) == SWEEP_NAMES
+    assert set(data["floor"]) == {str(s) for s in speed.SWEEP_SIZES}
+    assert len(data["load_average"]["start"]) == 3 and "numpy_simd" in data and "torch" in data
+    for case, entry in data["cases"].items():
+        assert set(entry["by_size"]) == {str(s) for s in speed.SWEEP_SIZES}, case
+        for key, at in entry["by_size"].items():
+            assert math.prod(at["shape"]) == int(key)
+            assert {"celesson", "naive", "scipy"} <= set(at["results"]), (case, key)
+            for res in at["results"].values():
+                assert "failed" in res or {"median_ms", "min_ms", "vs_floor"} <= set(res)
+            assert "vs_fastest_peer" in at["results"]["celesson"], (case, key)
+    text = json.dumps(data)
     for fragment in ("/work", "/home", "/root", "/tmp"):
         assert fragment not in text
 
@@ -266,3 +556,19 @@ def test_tables() -> None:
     assert report.text_table(["f", "impl", "n"], rows).splitlines()[2] == "a  x     1 "
     md = report.markdown_table(["f", "impl", "n"], rows).splitlines()
     assert md[2] == "| a | x | 1 |" and md[3] == "|  | y | 22 |"
+
+
+def test_exp_floor_row_divides_one_exp_by_the_fastest_peer() -> None:
+    """celesson took 6 ms at 3x the fastest peer (so the peer took 2 ms); one exp took 5 ms:
+    the row says 2.50. A size without a peer, or without the exp floor, shows '-'."""
+    data = {
+        "sizes": [1000, 10000, 100000],
+        "floor": {"1000": {"exp_median_ms": 5.0}, "10000": {"exp_median_ms": 1.0},
+                  "100000": {}},
+        "cases": {"sigmoid (N,)": {"by_size": {
+            "1000": {"results": {"celesson": {"median_ms": 6.0, "vs_fastest_peer": 3.0}}},
+            "10000": {"results": {"celesson": {"median_ms": 6.0}}},
+            "100000": {"results": {"celesson": {"median_ms": 6.0, "vs_fastest_peer": 3.0}}},
+        }}},
+    }
+    assert report.exp_floor_row(data) == ["numpy.exp alone", "(N,)", "2.50", "-", "-"]
