@@ -13,7 +13,6 @@ import numpy as np
 from . import _rows
 from ._summation import two_prod
 
-
 #: Values per block in :func:`sigmoid` and :func:`log_sigmoid`: their work arrays
 #: (512 KB each) stay in the cache, so each pass over a block costs arithmetic, not
 #: memory traffic.
