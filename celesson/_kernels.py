@@ -8,6 +8,8 @@ and turn 0-d results into scalars. Package-internal: chapters use the public fun
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from . import _rows
@@ -19,20 +21,35 @@ from ._summation import two_prod
 BLOCK = 2**16
 
 
-def log_sigmoid(z: np.ndarray) -> np.ndarray:
-    r""":func:`celesson.log_sigmoid` without input checks (float64 ``z``, no NaN); an array.
+def elementwise_blocks(
+    z: np.ndarray,
+) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The output array for ``z`` and its blocks: ``(z block, output block, work)``.
 
-    :math:`\log\sigma(z) = -\operatorname{softplus}(-z) = \min(z, 0) -
-    \operatorname{log1p}(e^{-|z|})`, in blocks of ``BLOCK`` values written in place
-    (no temporary the size of the input).
+    Blocks of ``BLOCK`` values of ``z`` (flattened) with the matching views of the
+    output and one scratch array of the block's size, the same memory for every
+    block, so that an elementwise kernel makes no temporary the size of its input.
     """
     out = np.empty(z.shape)
     flat_z, flat_out = z.reshape(-1), out.reshape(-1)
     buffer = np.empty(min(BLOCK, flat_z.size))
-    for start in range(0, flat_z.size, BLOCK):
-        zb = flat_z[start : start + BLOCK]
-        res = flat_out[start : start + BLOCK]
-        tail = buffer[: zb.size]
+
+    def blocks() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for start in range(0, flat_z.size, BLOCK):
+            zb = flat_z[start : start + BLOCK]
+            yield zb, flat_out[start : start + BLOCK], buffer[: zb.size]
+
+    return out, blocks()
+
+
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    r""":func:`celesson.log_sigmoid` without input checks (float64 ``z``, no NaN); an array.
+
+    :math:`\log\sigma(z) = -\operatorname{softplus}(-z) = \min(z, 0) -
+    \operatorname{log1p}(e^{-|z|})`, block by block (:func:`elementwise_blocks`).
+    """
+    out, blocks = elementwise_blocks(z)
+    for zb, res, tail in blocks:
         np.copysign(zb, -1.0, out=tail)  # -|z|
         np.exp(tail, out=tail)
         np.log1p(tail, out=tail)  # softplus(-|z|)
@@ -51,16 +68,10 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     :math:`z < 0` the numerator :math:`e^{z}` *is* :math:`e^{-|z|}`, the same rounded
     number as in the denominator, taken as :math:`\max(\mathbb{1}[z \ge 0], e^{-|z|})`
     (a second ``exp`` would cost as much again and give the same bits; a masked copy
-    costs more than the two cheap passes).  The work is done in
-    blocks of ``BLOCK`` values with reused buffers.
+    costs more than the two cheap passes).  Block by block (:func:`elementwise_blocks`).
     """
-    out = np.empty(z.shape)
-    flat_z, flat_out = z.reshape(-1), out.reshape(-1)
-    buffer = np.empty(min(BLOCK, flat_z.size))
-    for start in range(0, flat_z.size, BLOCK):
-        zb = flat_z[start : start + BLOCK]
-        num = flat_out[start : start + BLOCK]
-        den = buffer[: zb.size]
+    out, blocks = elementwise_blocks(z)
+    for zb, num, den in blocks:
         np.copysign(zb, -1.0, out=den)  # -|z|
         np.exp(den, out=den)  # e^{-|z|} in [0, 1]
         np.greater_equal(zb, 0.0, out=num)  # 1 where z >= 0, else 0
