@@ -25,8 +25,11 @@ One rule per question, PyTorch's (and optax's, where the two agree):
   ``sigmoid_focal_loss`` (binary, from logits, as in optax and torchvision),
   ``softmax_focal_loss``, ``cross_entropy`` (logits), ``nll_loss`` (log-probabilities);
   its gradient is the same name with ``_grad`` (``cross_entropy_grad``).
-* **Arguments.** The prediction comes first and the target second; every option
-  after those two (``reduction``, ``weight``, ``gamma``, ``axis`` ...) is keyword-only.
+* **Arguments.** The prediction comes first, named for what it is (``probs``,
+  ``logits``, ``log_probs``, ``pred``), and the target second, named ``target``
+  (PyTorch's name; the formulas in the docstrings write them :math:`p`, :math:`z`,
+  :math:`y`); every option after those two (``reduction``, ``weight``, ``gamma``,
+  ``axis`` ...) is keyword-only.
   The same option has the same name everywhere: ``label_smoothing``, ``gamma`` and
   ``alpha`` (focal), ``weight``, ``pos_weight``, ``ignore_index``, ``axis``.
 * **Reduction.** Every loss and its gradient default to ``reduction="mean"``, so

@@ -33,7 +33,7 @@ from ._validation import (
 
 
 def binary_inputs(
-    a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "y"
+    a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "target"
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """Float arrays ``a`` and ``y`` (probabilities in [0, 1]) of a common shape.
 
@@ -49,7 +49,7 @@ def binary_inputs(
 
 
 def binary_pair(
-    a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "y"
+    a: ArrayLike, y: ArrayLike, name_a: str, name_y: str = "target"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Float arrays ``a`` and ``y`` (probabilities in [0, 1]) of a common shape."""
     a_arr, y_arr, _ = binary_inputs(a, y, name_a, name_y)
@@ -131,7 +131,7 @@ def bce_logits_options(
     """
     y, w, pw = bce_options(z, y, weight, pos_weight)
     if y.size == 0:
-        return reduce(np.zeros(y.shape), reduction, "z")
+        return reduce(np.zeros(y.shape), reduction, "logits")
     shape = y.shape or (1,)
     zy = [np.broadcast_to(a, y.shape).reshape(shape) for a in (z, y)]
     # the weights keep their own (broadcastable) shape, sliced only along a full first axis
@@ -157,7 +157,7 @@ def bce_logits_options(
         return finish(out.reshape(y.shape))
     hi = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
     lo = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
-    return reduce_pairs(hi, lo, reduction, (np.float64(y.size), None), "z")
+    return reduce_pairs(hi, lo, reduction, (np.float64(y.size), None), "logits")
 
 
 def bce_binary_block(

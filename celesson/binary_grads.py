@@ -62,8 +62,8 @@ def sigmoid_grad(z: ArrayLike) -> FloatResult:
 
 @overload
 def binary_cross_entropy_with_logits_grad(
-    z: NDArray[np.floating],
-    y: ArrayLike,
+    logits: NDArray[np.floating],
+    target: ArrayLike,
     *,
     reduction: str = ...,
     weight: ArrayLike | None = ...,
@@ -71,16 +71,16 @@ def binary_cross_entropy_with_logits_grad(
 ) -> NDArray[np.float64]: ...
 @overload
 def binary_cross_entropy_with_logits_grad(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: str = ...,
     weight: ArrayLike | None = ...,
     pos_weight: ArrayLike | None = ...,
 ) -> FloatResult: ...
 def binary_cross_entropy_with_logits_grad(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: str = "mean",
     weight: ArrayLike | None = None,
@@ -108,9 +108,9 @@ def binary_cross_entropy_with_logits_grad(
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Logits.
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
     reduction : {"none", "sum", "mean"}, default "mean"
     weight, pos_weight : array_like, optional
@@ -132,12 +132,12 @@ def binary_cross_entropy_with_logits_grad(
     [-1.5, 0.5]
     """
     reduction = check_reduction(reduction)
-    z, y = binary_pair(z, y, "z")
+    z, y = binary_pair(logits, target, "logits")
     if weight is None and pos_weight is None:
-        return scale_mean(_kernels.sigmoid_minus_target(z, y), reduction, z.size, "z")
-    y, w, pw = bce_options(z, y, weight, pos_weight)
+        return scale_mean(_kernels.sigmoid_minus_target(z, y), reduction, z.size, "logits")
+    target, w, pw = bce_options(z, y, weight, pos_weight)
     shape = y.shape
-    z, y = (np.broadcast_to(a, shape).reshape(shape or (1,)) for a in (z, y))
+    logits, y = (np.broadcast_to(a, shape).reshape(shape or (1,)) for a in (z, y))
     w, pw = (None if a is None else a.reshape(a.shape if shape else (1,)) for a in (w, pw))
     b_hi = np.subtract(1.0, y)
     c_neg: tuple[Any, Any] = (b_hi, np.subtract(np.subtract(1.0, b_hi), y))  # 1 - y (Fast2Sum)
@@ -147,7 +147,7 @@ def binary_cross_entropy_with_logits_grad(
     a = _sigmoid_term(*c_neg, z)
     b = _sigmoid_term(*c_pos, -z)
     g_hi, g_lo = add_pairs(*a, -b[0], -b[1])
-    return scale_mean((g_hi + g_lo).reshape(shape), reduction, g_hi.size, "z")
+    return scale_mean((g_hi + g_lo).reshape(shape), reduction, g_hi.size, "logits")
 
 
 def _sigmoid_term(c_hi: np.ndarray, c_lo: np.ndarray | None, x: np.ndarray) -> tuple[
@@ -189,15 +189,19 @@ def _sigmoid_term(c_hi: np.ndarray, c_lo: np.ndarray | None, x: np.ndarray) -> t
 
 @overload
 def mse_sigmoid_grad(
-    z: NDArray[np.floating],
-    y: ArrayLike,
+    logits: NDArray[np.floating],
+    target: ArrayLike,
     *,
     reduction: str = ...,
 ) -> NDArray[np.float64]: ...
 @overload
-def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = ...) -> FloatResult: ...
-def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> FloatResult:
-    r"""Gradient w.r.t. ``z`` of the squared error of a sigmoid output, ``mse_loss(sigmoid(z), y)``.
+def mse_sigmoid_grad(
+    logits: ArrayLike, target: ArrayLike, *, reduction: str = ...
+) -> FloatResult: ...
+def mse_sigmoid_grad(
+    logits: ArrayLike, target: ArrayLike, *, reduction: str = "mean"
+) -> FloatResult:
+    r"""Gradient w.r.t. ``logits`` of the squared error ``mse_loss(sigmoid(logits), target)``.
 
     The per-element loss is :math:`(a - y)^2` with :math:`a = \sigma(z)` (no factor
     :math:`\tfrac12`, as in :func:`~celesson.losses.mse_loss`), so
@@ -212,9 +216,9 @@ def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> 
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Logits.
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
     reduction : {"none", "sum", "mean"}, default "mean"
 
@@ -228,15 +232,15 @@ def mse_sigmoid_grad(z: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> 
     -0.25
     """
     reduction = check_reduction(reduction)
-    z, y = binary_pair(z, y, "z")
+    z, y = binary_pair(logits, target, "logits")
     g = 2.0 * _kernels.sigmoid_minus_target(z, y) * _kernels.sigmoid_grad(z)
-    return scale_mean(g, reduction, z.size, "z")
+    return scale_mean(g, reduction, z.size, "logits")
 
 
 @overload
 def sigmoid_focal_loss_grad(
-    z: NDArray[np.floating],
-    y: ArrayLike,
+    logits: NDArray[np.floating],
+    target: ArrayLike,
     *,
     gamma: float = ...,
     alpha: float | None = ...,
@@ -244,16 +248,16 @@ def sigmoid_focal_loss_grad(
 ) -> NDArray[np.float64]: ...
 @overload
 def sigmoid_focal_loss_grad(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     gamma: float = ...,
     alpha: float | None = ...,
     reduction: str = ...,
 ) -> FloatResult: ...
 def sigmoid_focal_loss_grad(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     gamma: float = 2.0,
     alpha: float | None = None,
@@ -278,9 +282,9 @@ def sigmoid_focal_loss_grad(
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Finite logits.
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
     gamma : float, default 2.0
         :math:`\gamma \ge 0`.
@@ -301,9 +305,9 @@ def sigmoid_focal_loss_grad(
     reduction = check_reduction(reduction)
     gamma = check_gamma(gamma)
     alpha = check_alpha(alpha)
-    z, y = binary_pair(z, y, "z")
+    z, y = binary_pair(logits, target, "logits")
     if not np.isfinite(z).all():
-        raise ValueError("z must be finite for sigmoid_focal_loss_grad")
+        raise ValueError("logits must be finite for sigmoid_focal_loss_grad")
     g = _kernels.sigmoid_minus_target(z, y)
     if gamma != 0.0:
         s_pos, s_neg = _kernels.sigmoid(z), _kernels.sigmoid(-z)
@@ -315,25 +319,25 @@ def sigmoid_focal_loss_grad(
         g *= np.power(q, gamma)
     if alpha is not None:
         g *= alpha * y + (1.0 - alpha) * (1.0 - y)
-    return scale_mean(g, reduction, z.size, "z")
+    return scale_mean(g, reduction, z.size, "logits")
 
 
 @overload
 def binary_cross_entropy_grad(
-    p: NDArray[np.floating],
-    y: ArrayLike,
+    probs: NDArray[np.floating],
+    target: ArrayLike,
     *,
     reduction: str = ...,
 ) -> NDArray[np.float64]: ...
 @overload
 def binary_cross_entropy_grad(
-    p: ArrayLike,
-    y: ArrayLike,
+    probs: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: str = ...,
 ) -> FloatResult: ...
 def binary_cross_entropy_grad(
-    p: ArrayLike, y: ArrayLike, *, reduction: str = "mean"
+    probs: ArrayLike, target: ArrayLike, *, reduction: str = "mean"
 ) -> FloatResult:
     r"""Gradient of :func:`~celesson.losses.binary_cross_entropy` w.r.t. the probability ``p``.
 
@@ -347,9 +351,9 @@ def binary_cross_entropy_grad(
 
     Parameters
     ----------
-    p : array_like
+    probs : array_like
         Probabilities in :math:`[0, 1]`.
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]` of the same shape (or a scalar).
     reduction : {"none", "sum", "mean"}, default "mean"
 
@@ -363,12 +367,12 @@ def binary_cross_entropy_grad(
     -2.0
     """
     reduction = check_reduction(reduction)
-    p, y = binary_pair(p, y, "p")
-    check_probabilities(p, "p")
+    p, y = binary_pair(probs, target, "probs")
+    check_probabilities(p, "probs")
     with np.errstate(divide="ignore"):
         g = weighted(1.0 - y, 1.0 / (1.0 - p))
         g -= weighted(y, 1.0 / p)
-    return scale_mean(g, reduction, p.size, "p")
+    return scale_mean(g, reduction, p.size, "probs")
 
 
 @overload

@@ -26,22 +26,26 @@ from ._validation import (
 
 @overload
 def binary_cross_entropy(
-    p: NDArray[np.floating],
-    y: ArrayLike,
+    probs: NDArray[np.floating],
+    target: ArrayLike,
     *,
     reduction: Literal["none"],
 ) -> NDArray[np.float64]: ...
 @overload
 def binary_cross_entropy(
-    p: ArrayLike,
-    y: ArrayLike,
+    probs: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: Literal["mean", "sum"] = ...,
 ) -> np.float64: ...
 @overload
-def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = ...) -> FloatResult: ...
-def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean") -> FloatResult:
-    r"""Binary cross-entropy of predicted probabilities ``p`` against targets ``y``.
+def binary_cross_entropy(
+    probs: ArrayLike, target: ArrayLike, *, reduction: str = ...
+) -> FloatResult: ...
+def binary_cross_entropy(
+    probs: ArrayLike, target: ArrayLike, *, reduction: str = "mean"
+) -> FloatResult:
+    r"""Binary cross-entropy of predicted probabilities ``probs`` against ``target``.
 
     .. math::
 
@@ -55,9 +59,9 @@ def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean")
 
     Parameters
     ----------
-    p : array_like
+    probs : array_like
         Predicted probabilities in :math:`[0, 1]`.
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]` (0/1 labels or soft labels), same shape as ``p``
         (or a scalar).
     reduction : {"mean", "sum", "none"}, default "mean"
@@ -74,21 +78,21 @@ def binary_cross_entropy(p: ArrayLike, y: ArrayLike, *, reduction: str = "mean")
     inf
     """
     reduction = check_reduction(reduction)
-    p, y, p_range = binary_inputs(p, y, "p")
-    check_probabilities(p, "p", p_range)
+    p, y, p_range = binary_inputs(probs, target, "probs")
+    check_probabilities(p, "probs", p_range)
     with np.errstate(divide="ignore"):
         log_p = np.log(p)
         log_q = np.log1p(-p)
     loss = weighted(y, log_p)
     loss += weighted(1.0 - y, log_q)
     np.negative(loss, out=loss)
-    return reduce(loss, reduction, "p")
+    return reduce(loss, reduction, "probs")
 
 
 @overload
 def binary_cross_entropy_with_logits(
-    z: NDArray[np.floating],
-    y: ArrayLike,
+    logits: NDArray[np.floating],
+    target: ArrayLike,
     *,
     reduction: Literal["none"],
     weight: ArrayLike | None = ...,
@@ -96,8 +100,8 @@ def binary_cross_entropy_with_logits(
 ) -> NDArray[np.float64]: ...
 @overload
 def binary_cross_entropy_with_logits(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: Literal["mean", "sum"] = ...,
     weight: ArrayLike | None = ...,
@@ -105,22 +109,22 @@ def binary_cross_entropy_with_logits(
 ) -> np.float64: ...
 @overload
 def binary_cross_entropy_with_logits(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: str = ...,
     weight: ArrayLike | None = ...,
     pos_weight: ArrayLike | None = ...,
 ) -> FloatResult: ...
 def binary_cross_entropy_with_logits(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     reduction: str = "mean",
     weight: ArrayLike | None = None,
     pos_weight: ArrayLike | None = None,
 ) -> FloatResult:
-    r"""Binary cross-entropy of a sigmoid output, computed from the logit ``z``.
+    r"""Binary cross-entropy of a sigmoid output, computed from its ``logits`` (:math:`z`).
 
     .. math::
 
@@ -162,9 +166,9 @@ def binary_cross_entropy_with_logits(
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Logits; ``±inf`` allowed (the loss is then 0 or ``inf``), NaN rejected.
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
     reduction : {"mean", "sum", "none"}, default "mean"
     weight : array_like, optional
@@ -193,16 +197,16 @@ def binary_cross_entropy_with_logits(
     True
     """
     reduction = check_reduction(reduction)
-    z, y, z_range = binary_inputs(z, y, "z")
+    z, y, z_range = binary_inputs(logits, target, "logits")
     if weight is None and pos_weight is None:
-        return reduce(bce_logits(z, y, z_range), reduction, "z")
+        return reduce(bce_logits(z, y, z_range), reduction, "logits")
     return bce_logits_options(z, y, weight, pos_weight, reduction)
 
 
 @overload
 def sigmoid_focal_loss(
-    z: NDArray[np.floating],
-    y: ArrayLike,
+    logits: NDArray[np.floating],
+    target: ArrayLike,
     *,
     gamma: float = ...,
     alpha: float | None = ...,
@@ -210,8 +214,8 @@ def sigmoid_focal_loss(
 ) -> NDArray[np.float64]: ...
 @overload
 def sigmoid_focal_loss(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     gamma: float = ...,
     alpha: float | None = ...,
@@ -219,16 +223,16 @@ def sigmoid_focal_loss(
 ) -> np.float64: ...
 @overload
 def sigmoid_focal_loss(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     gamma: float = ...,
     alpha: float | None = ...,
     reduction: str = ...,
 ) -> FloatResult: ...
 def sigmoid_focal_loss(
-    z: ArrayLike,
-    y: ArrayLike,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
     gamma: float = 2.0,
     alpha: float | None = None,
@@ -252,9 +256,9 @@ def sigmoid_focal_loss(
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Logits (``±inf`` allowed, NaN rejected).
-    y : array_like
+    target : array_like
         Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
     gamma : float, default 2.0
         Focusing parameter, :math:`\gamma \ge 0`.
@@ -275,13 +279,13 @@ def sigmoid_focal_loss(
     reduction = check_reduction(reduction)
     gamma = check_gamma(gamma)
     alpha = check_alpha(alpha)
-    z, y, z_range = binary_inputs(z, y, "z")
+    z, y, z_range = binary_inputs(logits, target, "logits")
     loss = bce_logits(z, y, z_range)
     if gamma != 0.0:
         loss = weighted(np.power(focal_modulator(z, y), gamma), loss)
     if alpha is not None:
         loss = weighted(alpha * y + (1.0 - alpha) * (1.0 - y), loss)
-    return reduce(loss, reduction, "z")
+    return reduce(loss, reduction, "logits")
 
 
 @overload

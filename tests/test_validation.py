@@ -29,14 +29,14 @@ WITH_REDUCTION = [*BINARY, *PROB_FIRST, *CATEGORICAL, cl.mse_loss, cl.mse_loss_g
 @pytest.mark.parametrize(
     ("z", "y", "exc", "match"),
     [
-        ([0.0, NAN], [0.0, 1.0], ValueError, "z contains NaN"),
-        ([0.0, 1.0], [0.0, NAN], ValueError, "y contains NaN"),
-        ([0.0, 1.0], [0.0, 1.5], ValueError, r"y must hold probabilities in \[0, 1\]"),
-        ([0.0, 1.0], [-0.1, 1.0], ValueError, r"y must hold probabilities in \[0, 1\]"),
-        ([0.0, 1.0, 2.0], [0.0, 1.0], ValueError, "z and y must have the same shape"),
-        ("0.5", [1.0], TypeError, "z must be a real number"),
-        ([1j], [1.0], TypeError, "z must be real"),
-        ([0.0], ["a"], TypeError, "y must be a real number"),
+        ([0.0, NAN], [0.0, 1.0], ValueError, "logits contains NaN"),
+        ([0.0, 1.0], [0.0, NAN], ValueError, "target contains NaN"),
+        ([0.0, 1.0], [0.0, 1.5], ValueError, r"target must hold probabilities in \[0, 1\]"),
+        ([0.0, 1.0], [-0.1, 1.0], ValueError, r"target must hold probabilities in \[0, 1\]"),
+        ([0.0, 1.0, 2.0], [0.0, 1.0], ValueError, "logits and target must have the same shape"),
+        ("0.5", [1.0], TypeError, "logits must be a real number"),
+        ([1j], [1.0], TypeError, "logits must be real"),
+        ([0.0], ["a"], TypeError, "target must be a real number"),
     ],
 )
 def test_binary_inputs(fn, z, y, exc, match):
@@ -46,11 +46,11 @@ def test_binary_inputs(fn, z, y, exc, match):
 
 @pytest.mark.parametrize("fn", PROB_FIRST)
 def test_probability_inputs(fn):
-    with pytest.raises(ValueError, match=r"p must hold probabilities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"probs must hold probabilities in \[0, 1\]"):
         fn([1.2], [1.0])
-    with pytest.raises(ValueError, match="p contains NaN"):
+    with pytest.raises(ValueError, match="probs contains NaN"):
         fn([NAN], [1.0])
-    with pytest.raises(ValueError, match="p and y must have the same shape"):
+    with pytest.raises(ValueError, match="probs and target must have the same shape"):
         fn([0.5, 0.5], [1.0, 0.0, 1.0])
 
 
@@ -202,7 +202,7 @@ def test_smooth_labels_inputs():
 def test_gradient_inputs():
     with pytest.raises(ValueError, match="z contains NaN"):
         cl.sigmoid_grad([NAN])
-    with pytest.raises(ValueError, match="z must be finite for sigmoid_focal_loss_grad"):
+    with pytest.raises(ValueError, match="logits must be finite for sigmoid_focal_loss_grad"):
         cl.sigmoid_focal_loss_grad([np.inf], [1.0])
     with pytest.raises(ValueError, match="logits must be finite"):
         cl.softmax_focal_loss_grad([[0.0, -np.inf]], [0])
