@@ -86,7 +86,7 @@ def binary_cross_entropy_with_logits_grad(
     weight: ArrayLike | None = None,
     pos_weight: ArrayLike | None = None,
 ) -> FloatResult:
-    r"""Gradient of :func:`~celesson.losses.binary_cross_entropy_with_logits` w.r.t. ``z``.
+    r"""Gradient of :func:`~celesson.losses.binary_cross_entropy_with_logits` w.r.t. ``logits``.
 
     .. math::
 
@@ -119,7 +119,7 @@ def binary_cross_entropy_with_logits_grad(
     Returns
     -------
     numpy.float64 or numpy.ndarray
-        Shape of the broadcast ``z`` (and of ``weight`` and ``pos_weight``).
+        Shape of the broadcast ``logits`` (and of ``weight`` and ``pos_weight``).
 
     Examples
     --------
@@ -263,7 +263,7 @@ def sigmoid_focal_loss_grad(
     alpha: float | None = None,
     reduction: str = "mean",
 ) -> FloatResult:
-    r"""Gradient of :func:`~celesson.losses.sigmoid_focal_loss` w.r.t. the logits ``z``.
+    r"""Gradient of :func:`~celesson.losses.sigmoid_focal_loss` w.r.t. ``logits``.
 
     With :math:`q = 1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)`,
     :math:`c = y\operatorname{softplus}(-z) + (1-y)\operatorname{softplus}(z)` (the
@@ -339,7 +339,7 @@ def binary_cross_entropy_grad(
 def binary_cross_entropy_grad(
     probs: ArrayLike, target: ArrayLike, *, reduction: str = "mean"
 ) -> FloatResult:
-    r"""Gradient of :func:`~celesson.losses.binary_cross_entropy` w.r.t. the probability ``p``.
+    r"""Gradient of :func:`~celesson.losses.binary_cross_entropy` w.r.t. ``probs``.
 
     .. math::
 

@@ -62,7 +62,7 @@ def binary_cross_entropy(
     probs : array_like
         Predicted probabilities in :math:`[0, 1]`.
     target : array_like
-        Targets in :math:`[0, 1]` (0/1 labels or soft labels), same shape as ``p``
+        Targets in :math:`[0, 1]` (0/1 labels or soft labels), same shape as ``probs``
         (or a scalar).
     reduction : {"mean", "sum", "none"}, default "mean"
 
@@ -151,7 +151,7 @@ def binary_cross_entropy_with_logits(
         \ell(z, y) = w\,\big[\,p\,y\operatorname{softplus}(-z)
                     + (1-y)\operatorname{softplus}(z)\big],
 
-    with ``weight`` :math:`w` (any shape that broadcasts to ``z``, for instance one
+    with ``weight`` :math:`w` (any shape that broadcasts to ``logits``, for instance one
     weight per element or per output) and ``pos_weight`` :math:`p` (the weight of the
     positive term, broadcast along the last axis: one per output, as PyTorch does).
     It is evaluated as a sum of non-negative terms with
@@ -169,18 +169,18 @@ def binary_cross_entropy_with_logits(
     logits : array_like
         Logits; ``±inf`` allowed (the loss is then 0 or ``inf``), NaN rejected.
     target : array_like
-        Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
+        Targets in :math:`[0, 1]`, same shape as ``logits`` (or a scalar).
     reduction : {"mean", "sum", "none"}, default "mean"
     weight : array_like, optional
-        Non-negative finite weights that broadcast to ``z``'s shape.
+        Non-negative finite weights that broadcast to the shape of ``logits``.
     pos_weight : array_like, optional
-        Non-negative finite weights of the positive term, broadcast against ``z``
+        Non-negative finite weights of the positive term, broadcast against ``logits``
         (shape ``(C,)`` for ``C`` outputs along the last axis).
 
     Returns
     -------
     numpy.float64 or numpy.ndarray
-        With ``reduction="none"``, an array of the broadcast shape of ``z``, ``y``,
+        With ``reduction="none"``, an array of the broadcast shape of ``logits``, ``target``,
         ``weight`` and ``pos_weight``.
 
     References
@@ -259,7 +259,7 @@ def sigmoid_focal_loss(
     logits : array_like
         Logits (``±inf`` allowed, NaN rejected).
     target : array_like
-        Targets in :math:`[0, 1]`, same shape as ``z`` (or a scalar).
+        Targets in :math:`[0, 1]`, same shape as ``logits`` (or a scalar).
     gamma : float, default 2.0
         Focusing parameter, :math:`\gamma \ge 0`.
     alpha : float or None, default None

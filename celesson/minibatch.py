@@ -133,15 +133,10 @@ class Trainer:
         n = Xa.shape[0]
         if ya.ndim == 0 or ya.shape[0] != n:
             raise ValueError(f"y must have {n} rows, got shape {ya.shape}")
-        if batch_size is None:
-            batch_size = n
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"batch_size must be an int or None, got {batch_size!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        rows = n if batch_size is None else check_int(batch_size, "batch_size", lo=1)
         self.model, self.optimizer, self.kind = model, optimizer, kind
         self.X, self.y = Xa, ya
-        self.batch_size = min(int(batch_size), n)
+        self.batch_size = min(rows, n)
         self.steps_per_epoch = -(-n // self.batch_size)
         self.rng = np.random.default_rng(seed)
         self.order = np.arange(n)

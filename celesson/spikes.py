@@ -241,8 +241,6 @@ class SpikeRun:
         labels = as_index_array(y, "y", model.num_outputs)
         if labels.shape != (X_train.shape[0],):
             raise ValueError(f"y must have {X_train.shape[0]} rows, got shape {labels.shape}")
-        if batch_size is not None:
-            batch_size = check_int(batch_size, "batch_size", lo=1)
         self.X_test = model._check_X(X_test)
         self.y_test = as_index_array(y_test, "y_test", model.num_outputs)
         self.update = SpikeUpdate(

@@ -272,7 +272,8 @@ def sqrt_tail_gradient_flow(
     Returns
     -------
     History
-        ``steps`` holds the times; ``losses`` the mean loss at each.
+        As for :func:`celesson.linear.log_time_gradient_flow`: ``steps`` holds the
+        times, ``loss`` the mean loss at each.
 
     Examples
     --------
