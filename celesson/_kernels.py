@@ -19,6 +19,10 @@ from ._summation import two_prod
 #: (512 KB each) stay in the cache, so each pass over a block costs arithmetic, not
 #: memory traffic.
 BLOCK = 2**16
+#: Up to this many values, :func:`sigmoid` makes its passes over the whole input at once
+#: (a call on a handful of values, as in one step of a small model, is then mostly
+#: NumPy's own call overhead).
+SMALL = 64
 
 
 def elementwise_blocks(
@@ -70,6 +74,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     (a second ``exp`` would cost as much again and give the same bits; a masked copy
     costs more than the two cheap passes).  Block by block (:func:`elementwise_blocks`).
     """
+    if z.size <= SMALL:  # one block: the same passes without the block machinery
+        den = np.copysign(z, -1.0, out=np.empty(z.shape))
+        np.exp(den, out=den)
+        num = np.greater_equal(z, 0.0, out=np.empty(z.shape))
+        np.maximum(num, den, out=num)
+        den += 1.0
+        num /= den
+        return num
     out, blocks = elementwise_blocks(z)
     for zb, num, den in blocks:
         np.copysign(zb, -1.0, out=den)  # -|z|
@@ -105,9 +117,14 @@ def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     return np.asarray(e)
 
 
-def sigmoid_minus_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    r""":math:`\sigma(z) - y`, exactly :math:`-\sigma(-z)` where ``y == 1``."""
-    g = np.asarray(sigmoid(z) - y)
+def sigmoid_minus_target(
+    z: np.ndarray, y: np.ndarray, s: np.ndarray | None = None
+) -> np.ndarray:
+    r""":math:`\sigma(z) - y`, exactly :math:`-\sigma(-z)` where ``y == 1``.
+
+    ``s`` is :math:`\sigma(z)` (:func:`sigmoid`) when the caller has it already.
+    """
+    g = np.asarray((sigmoid(z) if s is None else s) - y)
     ones = y == 1.0
     if ones.any():
         g[ones] = -sigmoid(-z[ones])
