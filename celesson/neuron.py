@@ -95,6 +95,14 @@ def train_single_neuron(
         and ``params`` (:math:`(w, b)`) and ``norm`` as for every run of
         :func:`~celesson.training.gradient_descent`, which trains the neuron.
 
+    Raises
+    ------
+    ValueError
+        For inputs that are not finite, targets outside [0, 1], a learning rate that is
+        not positive, or an unknown ``loss``.
+    FloatingPointError
+        If a step overflows, so that the logit :math:`w x + b` is no longer finite.
+
     Examples
     --------
     >>> h = train_single_neuron(1.0, 0.0, 2.0, 2.0, lr=0.15, epochs=3, loss="ce")
@@ -129,14 +137,13 @@ def train_single_neuron(
         The inputs were checked once above, so each step calls the package's unchecked
         kernels: the same arithmetic as :func:`~celesson.sigmoid`,
         :func:`~celesson.binary_cross_entropy_with_logits` (or :func:`~celesson.mse_loss`)
-        and their gradients with ``reduction="mean"``, the same bits, without the
-        argument checks that cost three quarters of a step on one input.
+        and their gradients with ``reduction="mean"``, the same bits, without checking
+        the arguments again at every step.
         """
         z = theta[0] * xs + theta[1]
         if not np.isfinite(z).all():
-            raise FloatingPointError(
-                f"the logit w x + b is not finite at w = {theta[0]!r}, b = {theta[1]!r}"
-            )
+            w_t, b_t = float(theta[0]), float(theta[1])
+            raise FloatingPointError(f"the logit w x + b is not finite at w = {w_t!r}, b = {b_t!r}")
         a = _kernels.sigmoid(z)
         dz = _kernels.sigmoid_minus_target(z, ys, a)
         if loss == "ce":

@@ -295,6 +295,9 @@ def test_single_neuron_bad_input():
         train_single_neuron(1.0, 2.0, 0.0, 0.0, lr=0.1, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         train_single_neuron(1.0, 0.0, 0.0, 0.0, lr=0.1, epochs=-1)
+    # a step that overflows stops the run at once, naming where it went
+    with np.errstate(over="ignore"), pytest.raises(FloatingPointError, match="w = 1e"):
+        train_single_neuron(1e300, 0.0, 1e300, 1e300, lr=1.0, epochs=3)
 
 
 def test_gradient_descent_with_mlp_matches_manual_update():
