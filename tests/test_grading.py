@@ -244,7 +244,10 @@ def regraded(graded: tuple[Path, list], tmp_path_factory: pytest.TempPathFactory
     nbformat.write(_submission(_master_solutions()),
                    str(submissions / "s02_partial" / CHAPTER / "exercises.ipynb"))
     _write(_submission(_master_solutions()), submissions / "s11_new" / CHAPTER)
+    kept = workdir / "feedback" / "s01_correct" / CHAPTER / "exercises.html"
+    kept_before = kept.stat().st_mtime_ns
     again = grade_tool.grade(submissions, workdir, timeout=TIMEOUT_S)
+    kept_after = kept.stat().st_mtime_ns
     export = base / "export.csv"
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -252,7 +255,7 @@ def regraded(graded: tuple[Path, list], tmp_path_factory: pytest.TempPathFactory
                     f"--db={course_config(workdir).CourseDirectory.db_url}"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     return {"workdir": workdir, "same": same, "again": again, "export": export,
-            "old_s02": old_s02}
+            "old_s02": old_s02, "kept_page": (kept_before, kept_after)}
 
 
 def _points(entries: list) -> dict[str, list[float]]:
@@ -285,6 +288,10 @@ def test_resubmission_and_new_student_are_graded_and_nothing_is_lost(regraded: d
         assert (grade.auto_score, grade.manual_score) == (0.0, 2.0)
     page = (workdir / "feedback" / "s02_partial" / CHAPTER / "exercises.html").read_text()
     assert COMMENTS["s02_partial", "ch01_ex3_solution"] in page
+    assert (workdir / "feedback" / "s11_new" / CHAPTER / "exercises.html").is_file()
+    # the chapter's feedback run wrote the new pages only: an unchanged student's stays
+    before, after = regraded["kept_page"]
+    assert after == before, "the feedback page of a student who did not resubmit was rewritten"
     # the replaced submission, its autograded copy and feedback, and the old reports
     replaced = sorted((workdir / "replaced").glob(f"*/submitted/s02_partial/{CHAPTER}/*.ipynb"))
     assert [p.read_text() for p in replaced] == [regraded["old_s02"]]
