@@ -341,3 +341,52 @@ def test_autograde_starts_a_dead_kernel_once_more(
     else:
         assert entry.status.startswith("grading failed") and entry.points == 0.0
         assert message.split()[0] in entry.status, entry.status
+
+
+class _FeedbackApi:
+    """Stands in for NbGraderAPI.generate_feedback: writes the page of every student it
+    reaches (all autograded ones but the excluded, or the one asked for)."""
+
+    def __init__(self, workdir: Path, calls: list) -> None:
+        self.workdir, self.calls = workdir, calls
+        self.coursedir = type("CourseDirectory", (), {"student_id_exclude": ""})()
+
+    def generate_feedback(self, chapter: str, student: str | None = None,
+                          force: bool = True) -> dict:
+        excluded = self.coursedir.student_id_exclude
+        self.calls.append((student, excluded))
+        reached = ([student] if student is not None else
+                   [p.parent.name for p in (self.workdir / "autograded").glob(f"*/{chapter}")
+                    if p.parent.name not in excluded.split(",")])
+        for name in reached:
+            page = self.workdir / "feedback" / name / chapter / "exercises.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text("feedback")
+        return {"success": True}
+
+
+class _Course:
+    def __init__(self, workdir: Path, calls: list) -> None:
+        self.workdir, self._calls = workdir, calls
+
+    def api(self) -> _FeedbackApi:
+        return _FeedbackApi(self.workdir, self._calls)
+
+    def path(self, step: str, student: str, chapter: str) -> Path:
+        return self.workdir / step / student / chapter
+
+
+@pytest.mark.parametrize("earlier", ["s_old", "s,old"])
+def test_feedback_is_one_run_per_chapter_that_leaves_other_students_alone(
+        tmp_path: Path, earlier: str) -> None:
+    for name in (earlier, "s_new1", "s_new2"):
+        (tmp_path / "autograded" / name / CHAPTER).mkdir(parents=True)
+    calls: list = []
+    pages, _ = grade_tool._feedback_chapter((_Course(tmp_path, calls), CHAPTER,
+                                             ("s_new1", "s_new2")))
+    assert pages == {"s_new1": None, "s_new2": None}
+    assert not (tmp_path / "feedback" / earlier).exists(), "a student graded earlier was reached"
+    if "," in earlier:  # nbgrader's exclusion list is comma-separated: one run per student
+        assert calls == [("s_new1", ""), ("s_new2", "")]
+    else:
+        assert calls == [(None, earlier)]

@@ -417,8 +417,9 @@ def _feedback_chapter(args: tuple[Course, str, tuple[str, ...]]) -> FeedbackOutc
     students, with one exporter: the feedback template is compiled once, not once per
     student (about 0.3 s of each page). Students graded earlier and not in ``students``
     are excluded (``CourseDirectory.student_id_exclude``), so their pages stay as they
-    are. Runs in a worker process; never raises. Returns, per student, ``None`` or why
-    the page is missing, and the seconds the run took.
+    are (a name with a comma cannot be excluded: then one run per student, as before).
+    Runs in a worker process; never raises. Returns, per student, ``None`` or why the
+    page is missing, and the seconds the run took.
     """
     course, chapter, students = args
     gradebook_setup()
@@ -428,10 +429,14 @@ def _feedback_chapter(args: tuple[Course, str, tuple[str, ...]]) -> FeedbackOutc
     with quiet_loggers(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         api = course.api()
-        api.coursedir.student_id_exclude = ",".join(others)
-        result = api.generate_feedback(chapter, force=True)
+        if any("," in name for name in [*others, *students]):
+            results = [api.generate_feedback(chapter, student, force=True) for student in students]
+        else:
+            api.coursedir.student_id_exclude = ",".join(others)
+            results = [api.generate_feedback(chapter, force=True)]
     seconds = time.perf_counter() - start
-    why = _reason(result) if not result["success"] else "nbgrader wrote no feedback page"
+    failed = [result for result in results if not result["success"]]
+    why = _reason(failed[-1]) if failed else "nbgrader wrote no feedback page"
     pages = {student: None if (course.path("feedback", student, chapter) / FEEDBACK_NAME).is_file()
              else why for student in students}
     return pages, seconds
