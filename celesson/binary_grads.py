@@ -135,9 +135,9 @@ def binary_cross_entropy_with_logits_grad(
     z, y = binary_pair(logits, target, "logits")
     if weight is None and pos_weight is None:
         return scale_mean(_kernels.sigmoid_minus_target(z, y), reduction, z.size, "logits")
-    target, w, pw = bce_options(z, y, weight, pos_weight)
+    y, w, pw = bce_options(z, y, weight, pos_weight)  # y broadcast with the weights
     shape = y.shape
-    logits, y = (np.broadcast_to(a, shape).reshape(shape or (1,)) for a in (z, y))
+    z, y = (np.broadcast_to(a, shape).reshape(shape or (1,)) for a in (z, y))
     w, pw = (None if a is None else a.reshape(a.shape if shape else (1,)) for a in (w, pw))
     b_hi = np.subtract(1.0, y)
     c_neg: tuple[Any, Any] = (b_hi, np.subtract(np.subtract(1.0, b_hi), y))  # 1 - y (Fast2Sum)

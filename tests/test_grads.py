@@ -382,6 +382,22 @@ def test_bce_pos_weight_grad_matches_central_differences(reduction):
     assert cl.check_gradient(f, g * cot, z0)
 
 
+def test_bce_grad_with_weights_wider_than_the_logits():
+    """A weight of shape (2, 3) over logits of shape (3,): the gradient has the broadcast
+    shape, and equals the gradient of explicitly broadcast logits and targets."""
+    z = np.array([0.3, -1.2, 2.0])
+    y = np.array([1.0, 0.0, 0.4])
+    w = np.array([[1.0, 2.0, 0.5], [0.3, 1.0, 1.0]])
+    for reduction in ("none", "sum", "mean"):
+        got = cl.binary_cross_entropy_with_logits_grad(z, y, weight=w, pos_weight=2.0,
+                                                       reduction=reduction)
+        wide = cl.binary_cross_entropy_with_logits_grad(
+            np.broadcast_to(z, w.shape), np.broadcast_to(y, w.shape), weight=w, pos_weight=2.0,
+            reduction=reduction)
+        assert got.shape == w.shape
+        np.testing.assert_array_equal(got, wide)
+
+
 def test_bce_pos_weight_moves_the_optimum_by_log_p():
     """For a soft target y the loss is stationary at logit(y) + log(p), not at logit(y)."""
     y, p = 0.2, 4.0
