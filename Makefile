@@ -35,7 +35,7 @@ BASELINE_SIMD := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" 
 # pyenv (tools/find_python.py); a missing interpreter is reported, not fatal.
 OTHER_PYTHON ?= 3.13
 
-.PHONY: help setup venvs other-python-setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python other-python-checks browser-slow torch-parity chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
+.PHONY: help lint-and-book setup venvs other-python-setup book pdf lab workspace self-grade test lint unit nbval nbval-baseline other-python other-python-checks browser-slow torch-parity chromium exercises html-check browser release grade run-notebooks bench bench-grading clean
 
 help:
 	@echo "make book      build the HTML book into _build/html"
@@ -98,8 +98,12 @@ self-grade: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/python tools/self_grade.py --dir "$(WORKSPACE)" $(if $(CHAPTER),--chapter "$(CHAPTER)")
 
 # -- checking -----------------------------------------------------------------
-test: venvs chromium lint unit nbval book exercises html-check browser other-python
+# lint (ruff, mypy) and the book's build each use one core: they run side by side
+test: venvs chromium lint-and-book unit nbval exercises html-check browser other-python
 	@echo "All checks passed."
+
+lint-and-book:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint book
 
 # the browser tests need a Chromium: stop at once, with one line saying how to get one
 chromium: $(STAMP)

@@ -280,7 +280,8 @@ class MLP(ParameterVector):
         normalized: list[Array] = []
         scales: list[Array] = []
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
-            z = a @ w.T + b
+            z = a @ w.T
+            z += b  # in place: the bits of ``a @ w.T + b`` without a second (N, n) array
             zs.append(z)
             if layer < self.num_layers:
                 if self.layer_norm:
@@ -411,9 +412,12 @@ class MLP(ParameterVector):
             grads[i + 1] = delta.sum(axis=0) / n  # BP3
             if layer > 1:  # BP2, through f and (if present) the layer norm of layer - 1
                 below = layer - 1
-                dh = (delta @ self.weights[layer - 1]) * activation_derivative(
-                    self.activation, self._pre_activation(cache, below)
-                )
+                dh = delta @ self.weights[layer - 1]
+                pre = self._pre_activation(cache, below)
+                if self.activation == "relu":  # f' is the 0/1 mask
+                    np.multiply(dh, pre > 0.0, out=dh)
+                else:
+                    dh *= activation_derivative(self.activation, pre)
                 if self.layer_norm:
                     zhat, s = cache.normalized[below - 1], cache.scales[below - 1]
                     j = self._index(below)
@@ -470,8 +474,17 @@ class MLP(ParameterVector):
             i = self._index(layer)
             w, b = self.weights[layer - 1], self.biases[layer - 1]
             dw, db = dirs[i], dirs[i + 1]
-            z = a @ w.T + b
-            dz = a @ dw.T + db if da is None else da @ w.T + a @ dw.T + db
+            # in place, in the order of ``a @ w.T + b`` and ``da @ w.T + a @ dw.T + db``
+            # (the same bits): a fresh (N, n) temporary per term costs more than the
+            # products on a probe of a few thousand rows
+            z = a @ w.T
+            z += b
+            if da is None:
+                dz = a @ dw.T
+            else:
+                dz = da @ w.T
+                dz += a @ dw.T
+            dz += db
             if layer < self.num_layers:
                 if self.layer_norm:
                     gain, shift = self.gains[layer - 1], self.shifts[layer - 1]
@@ -480,7 +493,11 @@ class MLP(ParameterVector):
                 else:
                     h, dh = z, dz
                 a = apply_activation(self.activation, h)
-                da = activation_derivative(self.activation, h) * dh
+                if self.activation == "relu":  # f' is the 0/1 mask: multiply by it as is
+                    da = np.multiply(dh, h > 0.0)
+                else:
+                    da = activation_derivative(self.activation, h)
+                    da *= dh
         return z, dz
 
     def __repr__(self) -> str:

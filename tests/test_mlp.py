@@ -475,3 +475,48 @@ def test_softmax_output_error_is_the_packages_gradient_to_the_bit():
     stale = softmax(z + 1e-9, axis=-1)
     assert not np.array_equal(output_delta(z, stale, onehot, "ce", "softmax"),
                               cross_entropy_grad(z, onehot, reduction="none"))
+
+
+def _textbook_forward_and_jvp(net, X, dirs):
+    """Forward pass and JVP written as the formulas read, one expression per line."""
+    from celesson.activations import (
+        activation_derivative,
+        apply_activation,
+        layer_norm,
+        layer_norm_tangent,
+    )
+
+    a, da, zs = X, None, []
+    for layer in range(1, net.num_layers + 1):
+        i = net._index(layer)
+        w, b, dw, db = net.weights[layer - 1], net.biases[layer - 1], dirs[i], dirs[i + 1]
+        z = a @ w.T + b
+        dz = a @ dw.T + db if da is None else da @ w.T + a @ dw.T + db
+        zs.append(z)
+        if layer < net.num_layers:
+            h, dh = z, dz
+            if net.layer_norm:
+                gain, shift = net.gains[layer - 1], net.shifts[layer - 1]
+                h, zhat, s = layer_norm(z, gain, shift, net.ln_eps)
+                dh = dirs[i + 2] * zhat + gain * layer_norm_tangent(dz, zhat, s) + dirs[i + 3]
+            a = apply_activation(net.activation, h)
+            da = activation_derivative(net.activation, h) * dh
+    return zs, dz
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "gelu"])
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_in_place_forward_and_jvp_give_the_bits_of_the_formulas(activation, layer_norm):
+    # the stored notebook outputs depend on these bits: the in-place evaluation must group
+    # the sums as the formulas do (da W^T + a dW^T, then + db), to the sign of every zero
+    rng = np.random.default_rng(7)
+    net = MLP([6, 9, 9, 4], activation=activation, layer_norm=layer_norm, seed=2)
+    X = rng.standard_normal((40, 6)) * 3.0
+    X[0] = 0.0
+    dirs = [rng.standard_normal(p.shape) for p in net.params]
+    zs, dz = _textbook_forward_and_jvp(net, X, dirs)
+    cache = net._forward_cache(X)
+    logits, dlogits = net.jvp(X, dirs)
+    for mine, ref in [*zip(cache.zs, zs, strict=True), (logits, zs[-1]), (dlogits, dz)]:
+        assert np.array_equal(mine, ref)
+        assert np.array_equal(np.signbit(mine), np.signbit(ref))
