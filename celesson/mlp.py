@@ -49,11 +49,11 @@ from numpy.typing import ArrayLike, NDArray
 from celesson._validation import check_choice
 
 from .activations import (
-    activation_derivative,
     apply_activation,
     layer_norm,
     layer_norm_backward,
     layer_norm_tangent,
+    times_derivative,
 )
 from .minibatch import Trainer, fit
 from .output_layer import (
@@ -413,11 +413,7 @@ class MLP(ParameterVector):
             if layer > 1:  # BP2, through f and (if present) the layer norm of layer - 1
                 below = layer - 1
                 dh = delta @ self.weights[layer - 1]
-                pre = self._pre_activation(cache, below)
-                if self.activation == "relu":  # f' is the 0/1 mask
-                    np.multiply(dh, pre > 0.0, out=dh)
-                else:
-                    dh *= activation_derivative(self.activation, pre)
+                times_derivative(self.activation, self._pre_activation(cache, below), dh)
                 if self.layer_norm:
                     zhat, s = cache.normalized[below - 1], cache.scales[below - 1]
                     j = self._index(below)
@@ -467,8 +463,6 @@ class MLP(ParameterVector):
         return self._jvp(a, dirs)
 
     def _jvp(self, a: Array, dirs: list[Array]) -> tuple[Array, Array]:
-        z = a
-        dz = np.zeros((a.shape[0], self.sizes[0]))
         da = None  # the input does not move
         for layer in range(1, self.num_layers + 1):
             i = self._index(layer)
@@ -493,11 +487,7 @@ class MLP(ParameterVector):
                 else:
                     h, dh = z, dz
                 a = apply_activation(self.activation, h)
-                if self.activation == "relu":  # f' is the 0/1 mask: multiply by it as is
-                    da = np.multiply(dh, h > 0.0)
-                else:
-                    da = activation_derivative(self.activation, h)
-                    da *= dh
+                da = times_derivative(self.activation, h, dh)  # dz is not needed again
         return z, dz
 
     def __repr__(self) -> str:
