@@ -98,9 +98,18 @@ self-grade: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/python tools/self_grade.py --dir "$(WORKSPACE)" $(if $(CHAPTER),--chapter "$(CHAPTER)")
 
 # -- checking -----------------------------------------------------------------
-# lint (ruff, mypy) and the book's build each use one core: they run side by side
-test: venvs chromium lint-and-book unit nbval exercises html-check browser other-python
-	@echo "All checks passed."
+# The parts of `make test`, in order; lint (ruff, mypy) and the book's build each use one
+# core, so they run side by side. Each part's wall time is printed at the end.
+TEST_PARTS := venvs chromium lint-and-book unit nbval exercises html-check browser other-python
+test:
+	@times=""; \
+	for part in $(TEST_PARTS); do \
+	    start=$$(date +%s); \
+	    $(MAKE) --no-print-directory $$part || exit 1; \
+	    times="$$times$$(printf '%-15s %5d s' $$part $$(( $$(date +%s) - start )))\n"; \
+	done; \
+	echo; echo "The parts of make test, wall time:"; printf "$$times"; \
+	echo "All checks passed."
 
 lint-and-book:
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint book
