@@ -99,17 +99,11 @@ self-grade: $(STAMP)
 
 # -- checking -----------------------------------------------------------------
 # The parts of `make test`, in order; lint (ruff, mypy) and the book's build each use one
-# core, so they run side by side. Each part's wall time is printed at the end.
+# core, so they run side by side. At the end, each part's wall and CPU time is printed.
 TEST_PARTS := venvs chromium lint-and-book unit nbval exercises html-check browser other-python
 test:
-	@times=""; \
-	for part in $(TEST_PARTS); do \
-	    start=$$(date +%s); \
-	    $(MAKE) --no-print-directory $$part || exit 1; \
-	    times="$$times$$(printf '%-15s %5d s' $$part $$(( $$(date +%s) - start )))\n"; \
-	done; \
-	echo; echo "The parts of make test, wall time:"; printf "$$times"; \
-	echo "All checks passed."
+	@$(PYTHON) tools/time_parts.py $(MAKE) $(TEST_PARTS)
+	@echo "All checks passed."
 
 lint-and-book:
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint book
