@@ -11,8 +11,9 @@ The arithmetic, for a row :math:`z` with maximum :math:`m` at index :math:`k^*`:
 * the shift :math:`d_k = z_k - m` is carried as ``d + d_err`` (TwoSum, exact);
 * the tail :math:`t = \sum_{k \ne k^*} e^{d_k}` leaves out the maximum's own 1, so
   :math:`\log(1 + t)` keeps its relative accuracy when :math:`t` is tiny; its terms
-  come from correctly rounded exponentials (of ``z`` itself when every entry is in
-  ``DIRECT_RANGE``, else of ``d`` with the correction :math:`1 + d_{err}`), and
+  are exponentials of exact arguments, each rounded once by ``numpy.exp`` (of ``z``
+  itself when every entry is in ``DIRECT_RANGE``, else of ``d`` with the correction
+  :math:`1 + d_{err}`), and
   they are added by :func:`~celesson._summation.accurate_sum`, rounded once;
 * the log-sum-exp carries :math:`\log(1 + t)` as a pair (:func:`log1p_parts`), and the
   softmax carries :math:`1 / (1 + t)` as a pair (:func:`reciprocal_parts`), so that

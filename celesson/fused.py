@@ -21,8 +21,8 @@ an online log-sum-exp in the sense of Milakov and Gimelshein (2018): one sweep o
 the chunks, with the reference moved (and the sum rescaled by
 :math:`e^{c_{\text{old}} - c_{\text{new}}}`) only when it must be.  The reference
 starts at :math:`c_i = 0`, so that for ordinary logits (the running maximum within
-:math:`[-30, 600]`) the terms are plain exponentials of the logits, correctly rounded,
-and no rescaling error arises at all.  It moves to the running maximum when that
+:math:`[-30, 600]`) the terms are plain exponentials of the logits, each rounded once by
+``exp``, and no rescaling error arises at all.  It moves to the running maximum when that
 leaves :math:`[c_i - 30, c_i + 600]`: the terms then stay below :math:`e^{600}` (no
 overflow) and the largest one above :math:`e^{-30}` (no underflow), and each term is
 taken as :math:`e^{d}(1 + \delta)` with :math:`d + \delta = z - c` split exactly by

@@ -27,8 +27,9 @@ The terms themselves need care too: ``z_k - m`` is usually rounded, and
 :math:`e^{d}` turns an absolute error in :math:`d` into a relative error of
 :math:`|d|` ULP (hundreds of ULP at :math:`d \approx -700`).  When every entry lies
 in :math:`[-708, 690]` the terms are therefore taken as :math:`e^{z_k} / e^{m}` (each
-exponential correctly rounded, nothing overflows); otherwise the rounding error of
-``z_k - m`` is recovered exactly (TwoSum) and applied as :math:`e^{d}(1 + \delta)`.
+exponential of an exact input, rounded once by ``exp``; nothing overflows); otherwise
+the rounding error of ``z_k - m`` is recovered exactly (TwoSum) and applied as
+:math:`e^{d}(1 + \delta)`.
 Tails made of subnormal terms are summed after scaling by :math:`e^{512}`.
 
 Two more steps take the row functions to the last bit or two.  The terms of ``t``
