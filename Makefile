@@ -205,7 +205,8 @@ html-check: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests -m "book"
 
 # the browser tests; the slow ones (every lesson run in JupyterLab) with `make browser-slow`
-# the JupyterLab tests share one worker (xdist_group): their server starts once
+# a worker that runs JupyterLab tests starts one server, in a workspace folder of its own
+# (tests/test_jupyterlab.py says why that can be two servers)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests -m "browser and not slow"
 

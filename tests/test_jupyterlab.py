@@ -36,7 +36,10 @@ from typing import Any
 import nbformat
 import pytest
 
-# one worker holds the module: its JupyterLab server and workspace are started once
+# The group asks for one worker to hold the module, so that its server starts once; with
+# pytest 9.2 and pytest-xdist 3.8 the mark has no effect (xdist renames ``item._nodeid``,
+# which pytest 9.2 no longer reads), so two workers may each start one: the ``lab``
+# fixture gives each worker a server and a workspace folder of its own.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("jupyterlab")]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +111,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = tmp_path_factory.mktemp("lab")
     # The workspace sits inside the checkout, two levels down, like workspace/<chapter>/
     # does (the appendix's lesson finds the course's benchmarks/ among its parents).
-    workspace = ROOT / "artifacts" / "jupyterlab-workspace"
+    # One folder per pytest-xdist worker: a second worker's fixture must not delete and
+    # rewrite the files the first worker's server is running (that left a lesson's
+    # kernel never idle).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    workspace = ROOT / "artifacts" / ("jupyterlab-workspace" + (f"-{worker}" if worker else ""))
     if workspace.exists():
         shutil.rmtree(workspace)
     done = _make("workspace", f"WORKSPACE={workspace}")
