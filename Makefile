@@ -206,9 +206,8 @@ html-check: $(STAMP)
 
 # the browser tests; the slow ones (every lesson run in JupyterLab) with `make browser-slow`
 # a worker that runs JupyterLab tests starts one server, in a workspace folder of its own
-# (tests/test_jupyterlab.py says why that can be two servers)
 browser: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests -m "browser and not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist load tests -m "browser and not slow"
 
 browser-slow: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "browser and slow"

@@ -36,11 +36,11 @@ from typing import Any
 import nbformat
 import pytest
 
-# The group asks for one worker to hold the module, so that its server starts once; with
-# pytest 9.2 and pytest-xdist 3.8 the mark has no effect (xdist renames ``item._nodeid``,
-# which pytest 9.2 no longer reads), so two workers may each start one: the ``lab``
-# fixture gives each worker a server and a workspace folder of its own.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("jupyterlab")]
+# Each pytest-xdist worker that runs a test here starts its own server (the ``lab``
+# fixture, with a workspace folder of its own). pytest-xdist's ``xdist_group`` mark, which
+# would keep the module on one worker, has no effect under pytest 9.2: xdist renames
+# ``item._nodeid``, which pytest 9.2 no longer reads.
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 
