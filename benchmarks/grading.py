@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, default=None, help="keep the class and results here")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--standard-kernels", action="store_true",
+                        help="a new Python process per kernel (nbgrader's default) instead "
+                             "of kernels forked from a preloaded one (make grade's)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = args.keep or Path(tmp)
@@ -172,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         drawn = make_class(base / "submissions", args.students, args.seed)
         made = time.perf_counter() - start
         start = time.perf_counter()
+        forked = not args.standard_kernels
         entries = grade_tool.grade(base / "submissions", base / "grading", jobs=args.jobs,
-                                   config=timing_config())
+                                   config=timing_config(forked), forked=forked)
         seconds = time.perf_counter() - start
         phases = _phases(timing_dir, entries)
     notebooks = sum(1 for e in entries if e.seconds)
@@ -181,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "students": args.students, "chapters": len(exercise_notebooks(ROOT)),
         "notebooks_graded": notebooks, "jobs": args.jobs, "cpus": os.cpu_count(),
+        "kernels": "forked" if forked else "standard",
         "python": platform.python_version(), "mix": dict(drawn),
         "class_generation_s": round(made, 1), "grading_wall_s": round(seconds, 1),
         "notebooks_per_minute": round(60 * notebooks / seconds, 1),
@@ -188,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "not_graded": failed,
     }
     print(f"{args.students} students x {result['chapters']} chapters = {notebooks} notebooks, "
-          f"{args.jobs} at a time on {os.cpu_count()} CPUs")
+          f"{args.jobs} at a time on {os.cpu_count()} CPUs, {result['kernels']} kernels")
     print(f"mix: {', '.join(f'{k} {v}' for k, v in sorted(drawn.items()))}")
     print(f"graded in {seconds:.0f} s ({seconds / 60:.1f} min): "
           f"{result['notebooks_per_minute']} notebooks per minute")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from forked_kernels import ForkedExecute
 from nbgrader.preprocessors import Execute, OverwriteCells, SaveAutoGrades
 
 
@@ -24,8 +25,11 @@ def _record(kind: str, seconds: float, **extra: Any) -> None:
             handle.write(json.dumps({"kind": kind, "seconds": seconds, **extra}) + "\n")
 
 
-class TimedExecute(Execute):
-    """nbgrader's Execute; records kernel start-up, cell execution and the whole run."""
+class _TimedExecution:
+    """Records kernel start-up, cell execution and the whole run of an Execute."""
+
+    _kernel_s: float
+    _cells_s: float
 
     def start_new_kernel(self, **kwargs: Any) -> None:
         start = time.perf_counter()
@@ -55,6 +59,14 @@ class TimedExecute(Execute):
             _record("execute", total, kernel_start=self._kernel_s, cells=self._cells_s)
 
 
+class TimedExecute(_TimedExecution, Execute):
+    """nbgrader's Execute (a new Python process per kernel), timed."""
+
+
+class TimedForkedExecute(_TimedExecution, ForkedExecute):
+    """``make grade``'s Execute (kernels forked from a preloaded process), timed."""
+
+
 class TimedSaveAutoGrades(SaveAutoGrades):
     """nbgrader's SaveAutoGrades (writes the scores to the gradebook), timed."""
 
@@ -77,12 +89,14 @@ class TimedOverwriteCells(OverwriteCells):
             _record("database", time.perf_counter() - start)
 
 
-def timing_config() -> Any:
-    """The nbgrader settings that swap the timed preprocessors in."""
+def timing_config(forked: bool = True) -> Any:
+    """The nbgrader settings that swap the timed preprocessors in (with kernels forked
+    as ``make grade`` does, or nbgrader's standard ones)."""
     from nbgrader.converters import Autograde
     from traitlets.config import Config
 
-    swap = {Execute: TimedExecute, SaveAutoGrades: TimedSaveAutoGrades,
+    swap = {Execute: TimedForkedExecute if forked else TimedExecute,
+            SaveAutoGrades: TimedSaveAutoGrades,
             OverwriteCells: TimedOverwriteCells}
     config = Config()
     traits = Autograde.class_traits()

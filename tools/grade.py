@@ -512,6 +512,7 @@ def grade(
     regrade: bool = False,
     root: Path = ROOT,
     config: Any = None,
+    forked: bool = True,
 ) -> list[Entry]:
     """Grade every submission under ``submissions`` into the course folder ``workdir``.
 
@@ -537,6 +538,10 @@ def grade(
         The course checkout holding ``chapters/``.
     config : traitlets.config.Config, optional
         Extra nbgrader settings merged over the course's.
+    forked : bool
+        Run each notebook in a kernel forked from a process that has imported the
+        course's libraries once (``tools/forked_kernels.py``); False: nbgrader's
+        standard kernels, a new Python process each.
 
     Returns
     -------
@@ -560,6 +565,13 @@ def grade(
         raise SystemExit(f"unknown chapter {chapter!r}; known: {', '.join(masters)}")
     gradebook_setup()
     workdir.mkdir(parents=True, exist_ok=True)
+    if forked:
+        from forked_kernels import forked_config
+
+        settings = forked_config()
+        if config is not None:
+            settings.merge(config)
+        config = settings
     course = Course(workdir, Path(root), timeout, config)
     regrade = regrade or course.state.get("timeout") != course.timeout
     entries, batch_notes = collect(submissions, sorted(masters), chapter)
@@ -688,10 +700,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
     parser.add_argument("--regrade", action="store_true",
                         help="autograde every submission again, even if unchanged")
+    parser.add_argument("--standard-kernels", action="store_true",
+                        help="start every kernel as a new Python process (nbgrader's "
+                             "default) instead of forking it from a preloaded one")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     entries = grade(args.submissions, args.workdir, timeout=args.timeout, chapter=args.chapter,
-                    feedback=not args.no_feedback, jobs=args.jobs, regrade=args.regrade)
+                    feedback=not args.no_feedback, jobs=args.jobs, regrade=args.regrade,
+                    forked=not args.standard_kernels)
     print((args.workdir / "report.txt").read_text(encoding="utf-8"), end="")
     if not entries:
         print("nothing to grade: no chapter folders found")
