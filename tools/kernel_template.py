@@ -76,11 +76,12 @@ def serve() -> None:
         forked.add(pid)
         sys.stdout.write(f"{pid}\n")
         sys.stdout.flush()
-    for pid in forked:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    for pid in forked:  # its group (what it started), and itself if it has no group yet
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":
