@@ -39,12 +39,11 @@ from typing import Any
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from kernel_template import LAUNCHER
 from nbgrader.preprocessors import Execute  # type: ignore[import-untyped]
 
 #: The template process (run as a script).
 TEMPLATE = Path(__file__).resolve().parent / "kernel_template.py"
-#: The module a standard kernel command runs (``python -m ipykernel_launcher ...``).
-LAUNCHER = "ipykernel_launcher"
 #: One BLAS thread: a process with running BLAS threads cannot be forked safely.
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Seconds between two checks that a killed kernel is gone (jupyter_client waits 0.1 s).
@@ -165,12 +164,13 @@ class ForkedExecute(Execute):
         super().__init__(*args, **kwargs)
 
 
-def forked_config(execute: type = ForkedExecute) -> Any:
-    """nbgrader settings that run ``autograde`` with ``execute`` in place of ``Execute``."""
+def forked_config() -> Any:
+    """nbgrader settings that run ``autograde`` with :class:`ForkedExecute`."""
     from nbgrader.converters import Autograde  # type: ignore[import-untyped]
     from traitlets.config import Config
 
     config = Config()
     default = Autograde.class_traits()["autograde_preprocessors"].default()
-    config.Autograde.autograde_preprocessors = [execute if p is Execute else p for p in default]
+    config.Autograde.autograde_preprocessors = [ForkedExecute if p is Execute else p
+                                                for p in default]
     return config
