@@ -98,3 +98,93 @@ def test_forked_config_puts_the_forking_execute_in_place_of_nbgraders() -> None:
 
     steps = forked_kernels.forked_config().Autograde.autograde_preprocessors
     assert Execute not in steps and steps.count(forked_kernels.ForkedExecute) == 1
+
+
+
+class _ScriptedKernel(forked_kernels.ReadyOnIdleClient):
+    """The readiness check against a kernel that answers from a script: for the n-th
+    ``kernel_info`` request, the IOPub messages ``iopub[n]`` (``"welcome"``, or a status
+    and the number of the request it answers); an exhausted script is silence."""
+
+    def __init__(self, iopub: list[list[tuple[str, int]]], alive: bool = True):
+        super().__init__()
+        self.script, self.alive, self.asked = iopub, alive, []
+        self.queue: list[dict] = []
+        self.silences = 0
+        test = self
+
+        class Shell:
+            async def get_msg(self, timeout: float) -> dict:
+                return {"msg_type": "kernel_info_reply", "content": {},
+                        "parent_header": {"msg_id": test.asked[-1]}}
+
+        class IOPub:
+            async def get_msg(self, timeout: float) -> dict:
+                if not test.queue:
+                    test.silences += 1
+                    raise forked_kernels.Empty
+                return test.queue.pop(0)
+
+        self._shell, self._iopub = Shell(), IOPub()
+
+    shell_channel = property(lambda self: self._shell)  # type: ignore[assignment]
+    iopub_channel = property(lambda self: self._iopub)  # type: ignore[assignment]
+
+    def kernel_info(self) -> str:
+        self.asked.append(f"info-{len(self.asked)}")
+        number = len(self.asked) - 1
+        for kind, answers in self.script[number] if number < len(self.script) else []:
+            if kind == "welcome":
+                self.queue.append({"msg_type": "iopub_welcome", "content": {},
+                                   "parent_header": {}})
+            else:
+                self.queue.append({"msg_type": "status", "content": {"execution_state": kind},
+                                   "parent_header": {"msg_id": f"info-{answers}"}})
+        return self.asked[-1]
+
+    async def is_alive(self) -> bool:  # type: ignore[override]
+        return self.alive
+
+    def _handle_kernel_info_reply(self, msg: dict) -> None:
+        pass
+
+
+def _ready(client: _ScriptedKernel, timeout: float = 5) -> _ScriptedKernel:
+    import asyncio
+
+    asyncio.run(client.wait_for_ready(timeout=timeout))
+    return client
+
+
+@pytest.mark.parametrize(("script", "asks", "silences"), [
+    # an older kernel, subscribed in time: busy and idle of the one request
+    ([[("busy", 0), ("idle", 0)]], 1, 0),
+    # subscribed before the first status: asked again at once, ready at the idle of the
+    # second request, the stale statuses of the first skipped
+    ([[("welcome", 0), ("busy", 0), ("idle", 0)], [("busy", 1), ("idle", 1)]], 2, 0),
+    # the first request's statuses lost before the subscription: no silent wait either
+    ([[("welcome", 0)], [("busy", 1), ("idle", 1)]], 2, 0),
+    # an idle status that answers another request does not count
+    ([[("idle", 7)], [("busy", 1), ("idle", 1)]], 2, 1),
+    # nothing on IOPub (an older kernel, not yet subscribed): asked again after the wait
+    ([[], [("busy", 1), ("idle", 1)]], 2, 1),
+])
+def test_a_kernel_is_ready_at_the_idle_status_of_a_kernel_info_request(
+        script: list[list[tuple[str, int]]], asks: int, silences: int) -> None:
+    client = _ready(_ScriptedKernel(script))
+    assert (len(client.asked), client.silences) == (asks, silences)
+    assert client.queue == []  # nothing of the request it answered is left unread
+
+
+def test_a_kernel_that_dies_or_never_answers_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="died"):
+        _ready(_ScriptedKernel([], alive=False))
+    with pytest.raises(RuntimeError, match="didn't respond"):
+        _ready(_ScriptedKernel([]), timeout=0.3)
+
+
+def test_new_kernels_give_their_first_cell_output(tmp_path: Path) -> None:
+    manager = forked_kernels.ForkedKernelManager(kernel_name="python3")
+    assert isinstance(manager.client(), forked_kernels.ReadyOnIdleClient)
+    for number in range(8):
+        assert _run(tmp_path, f"print({number})") == [str(number)]

@@ -13,9 +13,15 @@ The pieces are jupyter_client's and nbgrader's own extension points:
   the template for a fork instead of starting ``python -m ipykernel_launcher`` (the same
   arguments, connection file, working folder and environment); signals, interrupts on a
   time-out and kills go to the forked process group as they would to a launched one;
-- :class:`ForkedKernelManager`, an ``AsyncKernelManager`` that uses that provisioner;
-- :class:`ForkedExecute`, nbgrader's ``Execute`` preprocessor with that manager, put in
-  place by :func:`forked_config` (``Autograde.autograde_preprocessors``).
+- :class:`ReadyOnIdleClient`, an ``AsyncKernelClient`` that takes a kernel as ready at
+  its ``idle`` status instead of after jupyter_client's fixed 0.2 s of IOPub silence,
+  and whose sockets retry a connection after 5 ms instead of ZeroMQ's 100 ms;
+- :class:`ForkedKernelManager`, an ``AsyncKernelManager`` that uses that provisioner and
+  that client, and checks every 2 ms (not 0.1 s) whether a kernel told to shut down has
+  exited;
+- :class:`ForkedExecute`, nbgrader's ``Execute`` preprocessor with that manager (and a
+  kernel killed, not shut down, after its notebook's last cell), put in place by
+  :func:`forked_config` (``Autograde.autograde_preprocessors``).
 
 If the template cannot be started, the kernel is launched the standard way. Plain
 ``nbgrader autograde`` (``nbgrader_config.py``) keeps nbgrader's standard kernels.
@@ -35,12 +41,17 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+import zmq
+import zmq.asyncio
 from jupyter_client import AsyncKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 from kernel_template import LAUNCHER
 from nbgrader.preprocessors import Execute  # type: ignore[import-untyped]
+from traitlets import default
 
 #: The template process (run as a script).
 TEMPLATE = Path(__file__).resolve().parent / "kernel_template.py"
@@ -48,6 +59,13 @@ TEMPLATE = Path(__file__).resolve().parent / "kernel_template.py"
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Seconds between two checks that a killed kernel is gone (jupyter_client waits 0.1 s).
 POLL_S = 0.002
+#: The first retry, in ms, of a client socket whose kernel has not bound its port yet
+#: (ZeroMQ's default is 100 ms, and a forked kernel binds its ports about 50 ms after
+#: the fork); each retry after it waits twice as long, up to ZeroMQ's 100 ms.
+RECONNECT_MS, RECONNECT_MAX_MS = 5, 100
+#: Seconds to wait for the kernel's IOPub status after its ``kernel_info`` reply before
+#: asking again (jupyter_client's own wait).
+IOPUB_WAIT_S = 0.2
 
 
 _template: subprocess.Popen[str] | None = None
@@ -145,8 +163,83 @@ class ForkedKernelProvisioner(LocalProvisioner):
         return code
 
 
+class ReadyOnIdleClient(AsyncKernelClient):
+    """``AsyncKernelClient`` that knows a new kernel is ready as soon as it is.
+
+    jupyter_client's ``wait_for_ready`` sends ``kernel_info`` until a reply comes on the
+    shell channel and a message on IOPub (so the IOPub socket is connected), then reads
+    IOPub until 0.2 s pass with no message. That last wait is spent on every kernel
+    started: it was a third of a forked kernel's start-up. Here IOPub is read only up to
+    the kernel's ``idle`` status for the request, the last message the request causes;
+    the kernel publishes nothing more until the first cell is sent.
+
+    A message published before the IOPub subscription reached the kernel is lost, so the
+    status of a first ``kernel_info`` can be missing. The kernel's ``iopub_welcome``
+    (sent when the subscription arrives) means that from then on nothing is lost:
+    ``kernel_info`` is sent again at once instead of after a silent 0.2 s. A kernel
+    without the welcome message gets the 0.2 s wait and a new request, as in
+    jupyter_client. Messages of an earlier request left in a channel are ignored by
+    nbclient, which reads only the replies and outputs of the requests it sent.
+    """
+
+    @default("context")
+    def _quick_reconnect_context(self) -> zmq.asyncio.Context:
+        self._created_context = True  # as jupyter_client's own: closed with the channels
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        context.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_MAX_MS)
+        return context
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            msg_id = self.kernel_info()
+            if await self._kernel_info_reply() and await self._idle_after(msg_id):
+                return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    async def _kernel_info_reply(self) -> bool:
+        """Whether a ``kernel_info`` reply came on the shell channel within a second."""
+        try:
+            msg = await self.shell_channel.get_msg(timeout=1)
+        except Empty:
+            return False
+        if msg["msg_type"] != "kernel_info_reply":
+            return False
+        self._handle_kernel_info_reply(msg)
+        return True
+
+    async def _idle_after(self, msg_id: str) -> bool:
+        """Read IOPub up to the ``idle`` status of request ``msg_id``; False if that
+        status may have been lost (IOPub was not yet subscribed)."""
+        while True:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=IOPUB_WAIT_S)
+            except Empty:
+                return False
+            if msg["msg_type"] == "iopub_welcome":
+                return False  # subscribed only now: ask again
+            if (msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"
+                    and msg["parent_header"].get("msg_id") == msg_id):
+                return True
+
+
 class ForkedKernelManager(AsyncKernelManager):
-    """``AsyncKernelManager`` whose kernels come from :class:`ForkedKernelProvisioner`."""
+    """``AsyncKernelManager`` whose kernels come from :class:`ForkedKernelProvisioner`,
+    with :class:`ReadyOnIdleClient` as the client."""
+
+    @default("client_factory")
+    def _ready_on_idle_client(self) -> type[AsyncKernelClient]:
+        return ReadyOnIdleClient
+
+    async def _async_finish_shutdown(self, waittime: float | None = None,
+                                     pollinterval: float = 0.1, restart: bool = False) -> None:
+        # jupyter_client checks every 0.1 s whether the kernel has exited
+        await super()._async_finish_shutdown(waittime, min(pollinterval, POLL_S), restart)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         if self.provisioner is None:
@@ -161,6 +254,9 @@ class ForkedExecute(Execute):
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("kernel_manager_class", ForkedKernelManager)
+        # the kernel is thrown away once its last cell has reported idle (every output
+        # is in by then): killed at once, not asked to shut down and waited for
+        kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(*args, **kwargs)
 
 
