@@ -59,13 +59,29 @@ def as_rows(z: np.ndarray, axis: int, name: str = "z") -> np.ndarray:
         raise ValueError(
             f"{name} must have at least one entry along axis {axis}, got shape {z.shape}"
         )
+    if axis in (-1, z.ndim - 1):  # already last: no axis to move (a call's fixed cost)
+        return np.ascontiguousarray(z).reshape(-1, z.shape[-1])
     return np.ascontiguousarray(np.moveaxis(z, axis, -1)).reshape(-1, z.shape[axis])
 
 
 def from_rows(rows: np.ndarray, z: np.ndarray, axis: int) -> np.ndarray:
     """Inverse of :func:`as_rows` for a result of shape (n, K) or (n, 1) (keepdims)."""
+    if axis in (-1, z.ndim - 1):
+        return rows.reshape((*z.shape[:-1], rows.shape[1]))
     moved = (*np.moveaxis(z, axis, -1).shape[:-1], rows.shape[1])
     return np.moveaxis(rows.reshape(moved), -1, axis)
+
+
+def take_at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[i, idx[i]]`` for each row of a 2-D ``a``, shape (n, 1): ``take_along_axis``
+    on axis 1, by plain indexing (a third of its fixed cost per call)."""
+    return a[np.arange(a.shape[0]), idx[:, 0]][:, np.newaxis]
+
+
+def put_at(a: np.ndarray, idx: np.ndarray, value: float) -> None:
+    """``a[i, idx[i]] = value`` for each row of a 2-D ``a``, in place (``put_along_axis``
+    on axis 1, by plain indexing)."""
+    a[np.arange(a.shape[0]), idx[:, 0]] = value
 
 
 def row_blocks(n: int, k: int) -> Iterator[tuple[slice, list[np.ndarray]]]:
@@ -85,7 +101,7 @@ def row_blocks(n: int, k: int) -> Iterator[tuple[slice, list[np.ndarray]]]:
 def row_max(z: np.ndarray, name: str = "z") -> tuple[np.ndarray, np.ndarray]:
     """Index and value of each row's largest entry, shape (n, 1); rejects NaN."""
     idx = np.argmax(z, axis=1, keepdims=True)  # the first NaN if there is one
-    m = np.take_along_axis(z, idx, axis=1)
+    m = take_at(z, idx)
     if np.isnan(m).any():
         raise ValueError(f"{name} contains NaN; a number is required in every entry")
     return idx, m
@@ -174,7 +190,7 @@ def tail_sum(
     e, tmp, d_err, d_own = work
     if direct_ok(z, m):
         np.exp(z, out=e)
-        np.put_along_axis(e, idx, 0.0, axis=1)
+        put_at(e, idx, 0.0)
         t = accurate_sum(e, 1, work=tmp)
         t /= np.exp(m)
         if d_out is not None:
@@ -183,12 +199,12 @@ def tail_sum(
     d = d_own if d_out is None else d_out
     shift(z, m, d, d_err, tmp)
     exp_parts(d, d_err, e, tmp)
-    np.put_along_axis(e, idx, 0.0, axis=1)
+    put_at(e, idx, 0.0)
     t = accurate_sum(e, 1, work=tmp)
     tiny = t < TINY_TAIL
     if tiny.any():
         exp_parts(d, d_err, e, tmp, offset=SHIFT)
-        np.put_along_axis(e, idx, 0.0, axis=1)
+        put_at(e, idx, 0.0)
         t_scaled = accurate_sum(e, 1, work=tmp) * np.exp(-SHIFT)
         t = np.where(tiny, t_scaled, t)
     return t
@@ -237,7 +253,7 @@ def _tail_terms_sum(
         np.exp(e, out=e)
     else:
         np.exp(d, out=e)
-    np.put_along_axis(e, idx, 0.0, axis=1)
+    put_at(e, idx, 0.0)
     np.multiply(e, d_err, out=tmp)
     lo = plain_sum(tmp, 1)
     t_hi, t_lo = accurate_sum_pair(e, 1, work=tmp)
@@ -313,7 +329,7 @@ def softmax_block(z: np.ndarray, out: np.ndarray, work: list[np.ndarray], name: 
     exps = np.exp(d, out=out)
     np.multiply(exps, d_err, out=terms)
     terms += exps  # e^{d + d_err}, the terms of the tail sum
-    np.put_along_axis(terms, idx, 0.0, axis=1)
+    put_at(terms, idx, 0.0)
     t_hi, t_lo = accurate_sum_pair(terms, 1, work=tmp)
     s_hi, s_lo = two_sum(np.ones_like(t_hi), t_hi)
     s_lo += t_lo
