@@ -75,10 +75,14 @@ def two_sum(a: Operand, b: Operand) -> tuple[np.ndarray, np.ndarray]:
     (numpy.ndarray, numpy.ndarray)
         ``s`` and ``e``.
     """
-    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
-    s, e = np.empty(shape), np.empty(shape)
-    two_sum_into(np.asarray(a), np.asarray(b), s, e, np.empty(shape))
-    return s, e
+    # the operations of two_sum_into, letting NumPy allocate (and broadcast) the results:
+    # for the per-row arrays it is mostly called on, that halves its fixed cost
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = np.add(a, b)
+        b_virtual = np.subtract(s, a)
+        e = np.subtract(a, np.subtract(s, b_virtual))
+        e = np.add(e, np.subtract(b, b_virtual))
+    return np.asarray(s), np.asarray(e)
 
 
 def two_sum_into(
