@@ -115,8 +115,8 @@ def ce_index_by_target(z: np.ndarray, target: np.ndarray, axis: int) -> np.ndarr
     loss = np.empty((rows.shape[0], 1))
     for rs, (e, tmp, *_) in _rows.row_blocks(*rows.shape):
         np.exp(rows[rs], out=e)
-        e_t = np.take_along_axis(e, targets[rs], axis=1)
-        np.put_along_axis(e, targets[rs], 0.0, axis=1)
+        e_t = _rows.take_at(e, targets[rs])
+        _rows.put_at(e, targets[rs], 0.0)
         s = accurate_sum(e, 1, work=tmp)
         s /= e_t
         loss[rs] = np.log1p(s, out=s)
@@ -279,14 +279,14 @@ def ce_weighted_loss(
             gap[infinite] = 0.0
         if o.kind == "index":
             own = mul_pairs(*om, row_w[rs], None)  # (1 - eps) w_t
-            g_t = (np.take_along_axis(v, targets[rs], axis=1) for v in (gap, gap_lo))
+            g_t = (_rows.take_at(v, targets[rs]) for v in (gap, gap_lo))
             a, c = mul_pairs(*own, *g_t), own
             if eps > 0.0:
                 a_eps = mul_pairs(*q, *sum_pairs(*mul_pairs(w, None, gap, gap_lo), 1, True))
                 a = add_pairs(*a, *a_eps)
                 c = add_pairs(*mul_pairs(*q, *w_sum), *own)
             elif inf_rows is not None:  # only the target's term counts
-                inf_rows = np.take_along_axis(infinite, targets[rs], axis=1) & (row_w[rs] > 0)
+                inf_rows = _rows.take_at(infinite, targets[rs]) & (row_w[rs] > 0)
         else:
             wy = two_prod(w, probs[rs])
             if inf_rows is not None and eps == 0.0:
@@ -336,9 +336,9 @@ def ce_target_pairs(
     hi, lo = np.empty((n, 1)), np.empty((n, 1))
     for rs, (e, tmp, d, d_err) in _rows.row_blocks(n, k):
         tb = targets[rs]
-        two_sum_into(rows[rs], -np.take_along_axis(rows[rs], tb, axis=1), d, d_err, tmp)
+        two_sum_into(rows[rs], -_rows.take_at(rows[rs], tb), d, d_err, tmp)
         np.exp(d, out=e)
-        np.put_along_axis(e, tb, 0.0, axis=1)
+        _rows.put_at(e, tb, 0.0)
         np.multiply(e, d_err, out=tmp)
         s_lo = plain_sum(tmp, 1)
         s_hi, s_rest = accurate_sum_pair(e, 1, work=tmp)
