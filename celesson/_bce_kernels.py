@@ -87,7 +87,7 @@ def bce_logits(
     np.minimum(z, 0.0, out=tmp)
     tmp *= y
     loss -= tmp  # minus y min(z, 0) <= 0
-    np.copysign(z, -1.0, out=tmp)  # -|z|
+    _kernels.neg_abs(z, tmp)  # -|z|
     np.exp(tmp, out=tmp)
     np.log1p(tmp, out=tmp)
     loss += tmp

@@ -46,6 +46,16 @@ def elementwise_blocks(
     return out, blocks()
 
 
+def neg_abs(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """:math:`-|z|` into ``out`` (also returned), as ``abs`` then ``negative``.
+
+    The same bits as ``copysign(z, -1)`` (``-0.0`` for both zeros), in two passes that
+    together take half the time of NumPy's ``copysign`` loop (measured on 10**4 values).
+    """
+    np.abs(z, out=out)
+    return np.negative(out, out=out)
+
+
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
     r""":func:`celesson.log_sigmoid` without input checks (float64 ``z``, no NaN); an array.
 
@@ -54,7 +64,7 @@ def log_sigmoid(z: np.ndarray) -> np.ndarray:
     """
     out, blocks = elementwise_blocks(z)
     for zb, res, tail in blocks:
-        np.copysign(zb, -1.0, out=tail)  # -|z|
+        neg_abs(zb, tail)
         np.exp(tail, out=tail)
         np.log1p(tail, out=tail)  # softplus(-|z|)
         np.minimum(zb, 0.0, out=res)
@@ -75,7 +85,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     costs more than the two cheap passes).  Block by block (:func:`elementwise_blocks`).
     """
     if z.size <= SMALL:  # one block: the same passes without the block machinery
-        den = np.copysign(z, -1.0, out=np.empty(z.shape))
+        den = neg_abs(z, np.empty(z.shape))
         np.exp(den, out=den)
         num = np.greater_equal(z, 0.0, out=np.empty(z.shape))
         np.maximum(num, den, out=num)
@@ -84,7 +94,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         return num
     out, blocks = elementwise_blocks(z)
     for zb, num, den in blocks:
-        np.copysign(zb, -1.0, out=den)  # -|z|
+        neg_abs(zb, den)  # -|z|
         np.exp(den, out=den)  # e^{-|z|} in [0, 1]
         np.greater_equal(zb, 0.0, out=num)  # 1 where z >= 0, else 0
         np.maximum(num, den, out=num)  # e^{min(z, 0)}: 1, or e^{-|z|} = e^{z}

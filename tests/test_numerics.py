@@ -247,3 +247,13 @@ def test_softmax_rejects_plus_inf_and_all_minus_inf(fn):
 def test_keepdims_must_be_bool():
     with pytest.raises(TypeError, match="keepdims"):
         logsumexp([1.0], keepdims="yes")
+
+
+def test_neg_abs_has_the_bits_of_copysign_minus_one():
+    from celesson._kernels import neg_abs
+
+    z = np.array([0.0, -0.0, 5e-324, -5e-324, 1.0, -1.0, 1.7976931348623157e308,
+                  -1.7976931348623157e308, np.inf, -np.inf, -2.5, 3.75])
+    got = neg_abs(z, np.empty_like(z))
+    np.testing.assert_array_equal(got.view(np.int64), np.copysign(z, -1.0).view(np.int64))
+    assert np.signbit(got).all()  # -0.0 for both zeros
