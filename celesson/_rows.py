@@ -22,6 +22,7 @@ The arithmetic, for a row :math:`z` with maximum :math:`m` at index :math:`k^*`:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -84,15 +85,44 @@ def put_at(a: np.ndarray, idx: np.ndarray, value: float) -> None:
     a[np.arange(a.shape[0]), idx[:, 0]] = value
 
 
+class _SpareWork(threading.local):
+    """One scratch buffer per thread, lent to one :func:`row_blocks` loop at a time."""
+
+    buffer: np.ndarray | None = None
+
+
+_spare = _SpareWork()
+
+
 def row_blocks(n: int, k: int) -> Iterator[tuple[slice, list[np.ndarray]]]:
     """Blocks of about ``ROW_BLOCK`` entries: each row slice with ``WORK_ARRAYS``
-    scratch arrays of the block's shape (the same memory for every block)."""
+    scratch arrays of the block's shape (the same memory for every block).
+
+    The scratch memory is kept for the thread's next call (up to ``WORK_ARRAYS *
+    ROW_BLOCK`` floats, 2 MB; the scratch of rows longer than a block is not kept). A
+    new allocation of that size is fresh pages from the system, and faulting them in
+    cost more than the arithmetic on blocks of 10**4 entries: softmax of (1000, 10)
+    logits took 0.39 ms with new scratch arrays on every call, 0.17 ms with kept ones.
+    A loop inside another loop (or in another thread) gets a buffer of its own; the
+    lent one is handed back when the loop ends.
+    """
     step = max(1, ROW_BLOCK // max(k, 1))
-    work = np.empty((WORK_ARRAYS, min(step, n), k))
-    for start in range(0, n, step):
-        rs = slice(start, min(start + step, n))
-        size = rs.stop - rs.start
-        yield rs, [work[i, :size] for i in range(WORK_ARRAYS)]
+    shape = (WORK_ARRAYS, min(step, n), k)
+    size = shape[0] * shape[1] * shape[2]
+    lent = _spare.buffer
+    _spare.buffer = None  # lent out: a nested loop allocates its own
+    buffer = lent if lent is not None and lent.size >= size else np.empty(
+        WORK_ARRAYS * max(shape[1] * k, min(ROW_BLOCK, n * k)))
+    try:
+        work = buffer[:size].reshape(shape)
+        for start in range(0, n, step):
+            rs = slice(start, min(start + step, n))
+            rows = rs.stop - rs.start
+            yield rs, [work[i, :rows] for i in range(WORK_ARRAYS)]
+    finally:  # kept if it is the largest so far and not larger than a block's
+        kept = _spare.buffer
+        if buffer.size <= WORK_ARRAYS * ROW_BLOCK and (kept is None or kept.size < buffer.size):
+            _spare.buffer = buffer
 
 
 # ------------------------------------------------------------------ row checks

@@ -257,3 +257,37 @@ def test_neg_abs_has_the_bits_of_copysign_minus_one():
     got = neg_abs(z, np.empty_like(z))
     np.testing.assert_array_equal(got.view(np.int64), np.copysign(z, -1.0).view(np.int64))
     assert np.signbit(got).all()  # -0.0 for both zeros
+
+
+def test_kept_scratch_memory_is_never_shared():
+    """row_blocks lends one scratch buffer per thread to one loop at a time: results of
+    an earlier call, a loop inside a loop and calls in other threads are untouched."""
+    import threading
+
+    from celesson import _rows
+
+    rng = np.random.default_rng(3)
+    inputs = [rng.normal(0.0, 4.0, (300, 37)) for _ in range(4)]
+    expected = [np.array(softmax(z)) for z in inputs]
+    first = softmax(inputs[0])
+    softmax(inputs[1])  # reuses the kept scratch
+    np.testing.assert_array_equal(first, expected[0])
+    outer = _rows.row_blocks(300, 37)
+    _, (work, *_) = next(outer)
+    work.fill(-1.0)
+    np.testing.assert_array_equal(softmax(inputs[2]), expected[2])  # a loop in a loop
+    assert (work == -1.0).all()  # ... did not write into the outer loop's scratch
+    outer.close()
+    results: dict[int, list[np.ndarray]] = {}
+
+    def worker(i: int) -> None:
+        results[i] = [np.array(softmax(inputs[i])) for _ in range(200)]
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i in range(4):
+        for got in results[i]:
+            np.testing.assert_array_equal(got, expected[i])
