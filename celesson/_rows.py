@@ -111,8 +111,9 @@ def row_blocks(n: int, k: int) -> Iterator[tuple[slice, list[np.ndarray]]]:
     size = shape[0] * shape[1] * shape[2]
     lent = _spare.buffer
     _spare.buffer = None  # lent out: a nested loop allocates its own
+    # a new buffer is a whole block's when the input spans one, so the next call can use it
     buffer = lent if lent is not None and lent.size >= size else np.empty(
-        WORK_ARRAYS * max(shape[1] * k, min(ROW_BLOCK, n * k)))
+        max(size, WORK_ARRAYS * min(ROW_BLOCK, n * k)))
     try:
         work = buffer[:size].reshape(shape)
         for start in range(0, n, step):

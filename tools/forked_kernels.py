@@ -17,8 +17,7 @@ The pieces are jupyter_client's and nbgrader's own extension points:
   its ``idle`` status instead of after jupyter_client's fixed 0.2 s of IOPub silence,
   and whose sockets retry a connection after 5 ms instead of ZeroMQ's 100 ms;
 - :class:`ForkedKernelManager`, an ``AsyncKernelManager`` that uses that provisioner and
-  that client, and checks every 2 ms (not 0.1 s) whether a kernel told to shut down has
-  exited;
+  that client;
 - :class:`ForkedExecute`, nbgrader's ``Execute`` preprocessor with that manager (and a
   kernel killed, not shut down, after its notebook's last cell), put in place by
   :func:`forked_config` (``Autograde.autograde_preprocessors``).
@@ -235,11 +234,6 @@ class ForkedKernelManager(AsyncKernelManager):
     @default("client_factory")
     def _ready_on_idle_client(self) -> type[AsyncKernelClient]:
         return ReadyOnIdleClient
-
-    async def _async_finish_shutdown(self, waittime: float | None = None,
-                                     pollinterval: float = 0.1, restart: bool = False) -> None:
-        # jupyter_client checks every 0.1 s whether the kernel has exited
-        await super()._async_finish_shutdown(waittime, min(pollinterval, POLL_S), restart)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         if self.provisioner is None:
