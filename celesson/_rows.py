@@ -30,7 +30,7 @@ import numpy as np
 from ._summation import (
     accurate_sum,
     accurate_sum_pair,
-    plain_sum,
+    row_dot,
     two_prod,
     two_sum,
     two_sum_into,
@@ -285,8 +285,7 @@ def _tail_terms_sum(
     else:
         np.exp(d, out=e)
     put_at(e, idx, 0.0)
-    np.multiply(e, d_err, out=tmp)
-    lo = plain_sum(tmp, 1)
+    lo = row_dot(e, d_err)
     t_hi, t_lo = accurate_sum_pair(e, 1, work=tmp)
     t_lo += lo
     return t_hi, t_lo
@@ -355,13 +354,14 @@ def softmax_block(z: np.ndarray, out: np.ndarray, work: list[np.ndarray], name: 
     """
     idx, m = row_max(z, name)
     check_finite_max(m, name)
-    d, d_err, terms, tmp = work
+    d, d_err, tmp, _ = work
     shift(z, m, d, d_err, tmp)
     exps = np.exp(d, out=out)
-    np.multiply(exps, d_err, out=terms)
-    terms += exps  # e^{d + d_err}, the terms of the tail sum
-    put_at(terms, idx, 0.0)
-    t_hi, t_lo = accurate_sum_pair(terms, 1, work=tmp)
+    put_at(exps, idx, 0.0)  # the maximum's own term, 1, is not in the tail
+    # t = sum of E_k (1 + d_err_k): the E_k summed exactly, their corrections plainly
+    t_hi, t_lo = accurate_sum_pair(exps, 1, work=tmp, keep=True)
+    t_lo += row_dot(exps, d_err)
+    put_at(out, idx, 1.0)  # e^0, with d_err = 0 there
     s_hi, s_lo = two_sum(np.ones_like(t_hi), t_hi)
     s_lo += t_lo
     r, rho = reciprocal_parts(s_hi, s_lo)

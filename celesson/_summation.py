@@ -169,19 +169,29 @@ def accurate_sum(e: np.ndarray, axis: int, work: np.ndarray | None = None) -> np
 
 
 def accurate_sum_pair(
-    e: np.ndarray, axis: int, work: np.ndarray | None = None
+    e: np.ndarray, axis: int, work: np.ndarray | None = None, keep: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Like :func:`accurate_sum`, with the rounding error of the result: ``hi + lo``.
 
     ``hi`` is the sum rounded once and ``lo`` carries the rest of it, so that
     ``hi + lo`` equals the exact sum to about :math:`10^{-6}` ULP of ``hi``
-    (:math:`K \le 10^4`).  ``e`` is overwritten.
+    (:math:`K \le 10^4`).  ``e`` is overwritten unless ``keep`` (the remainders are
+    then formed in ``work``, in the same number of passes).
     """
-    return two_sum(*_split_sum(e, axis, work))
+    return two_sum(*_split_sum(e, axis, work, keep))
+
+
+def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_k a_{ik} b_{ik}` for each row of two (n, K) arrays, shape (n, 1).
+
+    One pass that reads both and writes nothing of their size (a product array and its
+    sum would be two); a plain sum, for small corrections whose rounding is negligible.
+    """
+    return np.einsum("ij,ij->i", a, b)[:, np.newaxis]
 
 
 def _split_sum(
-    e: np.ndarray, axis: int, work: np.ndarray | None
+    e: np.ndarray, axis: int, work: np.ndarray | None, keep: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The exact sum of the high parts and the plain sum of the remainders (keepdims)."""
     k = e.shape[axis]
@@ -194,14 +204,17 @@ def _split_sum(
         # down by a power of two first (terms that then become subnormal are far
         # below one ULP of the row's sum).
         scale = np.minimum(_MAX_SIGMA_EXP - top, 0)
-        e *= np.ldexp(1.0, scale)
+        if keep:
+            e = e * np.ldexp(1.0, scale)  # a copy, as rare as such sums
+        else:
+            e *= np.ldexp(1.0, scale)
         top += scale
     sigma = np.ldexp(1.0, top)
     high = np.add(e, sigma, out=work)
     high -= sigma  # exact: the part of each term on the grid of 2**-53 sigma
-    np.subtract(e, high, out=e)  # exact remainders
     tau = plain_sum(high, axis)  # exact, whatever the order
-    rho = plain_sum(e, axis)
+    rest = np.subtract(e, high, out=high if keep else e)  # exact remainders
+    rho = plain_sum(rest, axis)
     if scale is not None:
         tau = np.ldexp(tau, -scale)
         rho = np.ldexp(rho, -scale)

@@ -8,7 +8,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from celesson._summation import accurate_sum, accurate_sum_pair, two_sum, two_sum_into
+from celesson._summation import (
+    accurate_sum,
+    accurate_sum_pair,
+    row_dot,
+    two_sum,
+    two_sum_into,
+)
 
 
 def _exact(values) -> Fraction:
@@ -100,6 +106,29 @@ def test_accurate_sum_uses_the_work_array():
     work = np.empty_like(e)
     assert accurate_sum(e.copy(), 1, work=work)[:, 0].tolist() == expected
     assert np.any(work != 0.0)  # the high parts went there
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0**1000], ids=["plain", "near-overflow"])
+def test_accurate_sum_pair_keep_leaves_the_terms_and_gives_the_same_pair(scale):
+    rng = np.random.default_rng(7)
+    e = rng.lognormal(0.0, 3.0, (5, 300)) * scale  # the second case needs the rows scaled
+    before = e.copy()
+    hi, lo = accurate_sum_pair(e, 1, work=np.empty_like(e), keep=True)
+    assert np.array_equal(e, before)  # kept: softmax writes its output there
+    hi_d, lo_d = accurate_sum_pair(e.copy(), 1, work=np.empty_like(e))
+    assert np.array_equal(hi, hi_d) and np.array_equal(lo, lo_d)
+    assert hi[:, 0].tolist() == [math.fsum(r) for r in before]
+    overwritten = e.copy()
+    accurate_sum_pair(overwritten, 1)
+    assert not np.array_equal(overwritten, before)  # without keep: the remainders
+
+
+def test_row_dot_is_the_sum_of_products_of_each_row():
+    a = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]])
+    b = np.array([[4.0, 5.0, 6.0], [2.0, 3.0, 0.25]])
+    got = row_dot(a, b)
+    assert got.shape == (2, 1)
+    assert got[:, 0].tolist() == [32.0, -1.0]
 
 
 def test_reciprocal_parts_give_twice_the_precision():
