@@ -138,6 +138,31 @@ def row_max(z: np.ndarray, name: str = "z") -> tuple[np.ndarray, np.ndarray]:
     return idx, m
 
 
+#: Rows of up to this many entries have their largest entry found column by column
+#: (:func:`row_max_value`).
+SHORT_ROW = 16
+
+
+def row_max_value(z: np.ndarray, name: str = "z") -> np.ndarray:
+    """Each row's largest entry, shape (n, 1), without its index; rejects NaN.
+
+    For rows of up to ``SHORT_ROW`` entries, ``np.maximum`` of one column after the
+    other (``numpy.maximum`` propagates NaN): a reduction along short rows pays a fixed
+    cost per row, and on (10**4, 10) logits this is about five times as fast as
+    ``argmax`` or ``max`` along the rows. Longer rows use :func:`row_max`.
+    """
+    k = z.shape[1]
+    if k > SHORT_ROW:
+        return row_max(z, name)[1]
+    m = z[:, :1].copy()
+    column = m[:, 0]
+    for j in range(1, k):
+        np.maximum(column, z[:, j], out=column)
+    if np.isnan(m).any():
+        raise ValueError(f"{name} contains NaN; a number is required in every entry")
+    return m
+
+
 def check_finite_max(m: np.ndarray, name: str = "z") -> None:
     """Softmax needs a finite largest entry in every row."""
     if not np.isfinite(m).all():
@@ -346,24 +371,24 @@ def softmax_block(z: np.ndarray, out: np.ndarray, work: list[np.ndarray], name: 
         p_k = \frac{e^{z_k - m}}{1 + t} = E_k \, e^{d_{err,k}} \, r (1 + \rho)
             \approx E_k r \,\bigl(1 + d_{err,k} + \rho\bigr),
 
-    where :math:`1 + t` is kept as a pair (the tail sum rounded once, plus its
-    rounding error) and :math:`r (1 + \rho)` is its reciprocal to twice the working
+    where :math:`1 + t = \sum_k E_k (1 + d_{err,k})` is kept as a pair (the sum of all
+    the terms, the maximum's exact 1 among them, rounded once plus its rounding error:
+    next to 1 an absolute error of :math:`10^{-6}` ULP is all the reciprocal needs, so
+    unlike :func:`tail_sum` this needs no index of the maximum) and :math:`r (1 + \rho)` is its reciprocal to twice the working
     precision (:func:`reciprocal_parts`).  So each probability suffers the rounding
     of its own exponential, of one product and of one correction, and nothing else:
     dividing by a rounded sum instead costs up to 2.3 ULP on the benchmark set.
     """
-    idx, m = row_max(z, name)
+    m = row_max_value(z, name)
     check_finite_max(m, name)
     d, d_err, tmp, _ = work
     shift(z, m, d, d_err, tmp)
     exps = np.exp(d, out=out)
-    put_at(exps, idx, 0.0)  # the maximum's own term, 1, is not in the tail
-    # t = sum of E_k (1 + d_err_k): the E_k summed exactly, their corrections plainly
-    t_hi, t_lo = accurate_sum_pair(exps, 1, work=tmp, keep=True)
-    t_lo += row_dot(exps, d_err)
-    put_at(out, idx, 1.0)  # e^0, with d_err = 0 there
-    s_hi, s_lo = two_sum(np.ones_like(t_hi), t_hi)
-    s_lo += t_lo
+    # 1 + t = sum of E_k (1 + d_err_k), the maximum's own term 1 included (only the
+    # pair's absolute accuracy next to 1 matters here, so its index is not needed):
+    # the E_k summed exactly, their corrections plainly
+    s_hi, s_lo = accurate_sum_pair(exps, 1, work=tmp, keep=True)
+    s_lo += row_dot(exps, d_err)
     r, rho = reciprocal_parts(s_hi, s_lo)
     out *= r  # E_k r
     d_err += rho

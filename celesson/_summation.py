@@ -53,6 +53,10 @@ Operand = np.ndarray | np.floating[Any] | float
 #: rounding error of the remainders' sum small for any length.
 _EINSUM_MAX_TERMS = 64
 
+#: Rows of up to this many terms, when there are at least as many rows, are summed
+#: by :func:`_split_sum` in a transposed copy (column by column).
+_COLUMNS_MAX_TERMS = 16
+
 #: Largest exponent allowed for the splitting constant sigma = 2**(M + E): sigma plus
 #: a term must stay finite.
 _MAX_SIGMA_EXP = 1020
@@ -194,6 +198,14 @@ def _split_sum(
     e: np.ndarray, axis: int, work: np.ndarray | None, keep: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The exact sum of the high parts and the plain sum of the remainders (keepdims)."""
+    if e.ndim == 2 and axis == 1 and e.shape[1] <= _COLUMNS_MAX_TERMS <= e.shape[0]:
+        # many short rows: the same steps on a transposed copy, where each row's sigma
+        # is broadcast along long contiguous rows and the sums run down the columns
+        # (a broadcast of one value per row over rows of 10 costs more than the copy)
+        cols = e.T.copy()  # e itself is left as it was
+        col_work = None if work is None else work.reshape(cols.shape)
+        tau, rho = _split_sum(cols, 0, col_work)
+        return tau.T, rho.T
     k = e.shape[axis]
     bits = int(k).bit_length()  # k < 2**bits
     _, top = np.frexp(plain_sum(e, axis))  # every term < plain sum < 2**top

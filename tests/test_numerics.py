@@ -291,3 +291,19 @@ def test_kept_scratch_memory_is_never_shared():
     for i in range(4):
         for got in results[i]:
             np.testing.assert_array_equal(got, expected[i])
+
+
+@pytest.mark.parametrize("k", [1, 2, 10, 16, 17, 100])
+def test_row_max_value_matches_the_row_maximum_and_rejects_nan(k):
+    from celesson._rows import row_max_value
+
+    rng = np.random.default_rng(11)
+    z = rng.normal(0.0, 3.0, (50, k))
+    z[3] = -np.inf
+    z[4, -1] = np.inf
+    got = row_max_value(z)
+    assert got.shape == (50, 1)
+    assert np.array_equal(got[:, 0], z.max(axis=1))
+    z[7, k // 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        row_max_value(z)

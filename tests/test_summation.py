@@ -123,6 +123,22 @@ def test_accurate_sum_pair_keep_leaves_the_terms_and_gives_the_same_pair(scale):
     assert not np.array_equal(overwritten, before)  # without keep: the remainders
 
 
+@pytest.mark.parametrize("shape", [(400, 10), (300, 16), (20, 3), (10, 40)])
+def test_many_short_rows_are_summed_down_the_columns_correctly_rounded(shape):
+    # (400, 10), (300, 16): more rows than terms, the transposed path; the others not
+    rng = np.random.default_rng(8)
+    e = np.exp(rng.normal(0.0, 6.0, shape))
+    e[0] = np.full(shape[1], math.exp(-37.5))  # equal terms, where a plain sum errs
+    expected = [math.fsum(r) for r in e]
+    before = e.copy()
+    work = np.empty_like(e)
+    hi, lo = accurate_sum_pair(e, 1, work=work, keep=True)
+    assert hi.shape == lo.shape == (shape[0], 1)
+    assert hi[:, 0].tolist() == expected
+    assert np.array_equal(e, before)
+    assert accurate_sum(e.copy(), 1, work=work)[:, 0].tolist() == expected
+
+
 def test_row_dot_is_the_sum_of_products_of_each_row():
     a = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]])
     b = np.array([[4.0, 5.0, 6.0], [2.0, 3.0, 0.25]])
