@@ -374,8 +374,9 @@ def softmax_block(z: np.ndarray, out: np.ndarray, work: list[np.ndarray], name: 
     where :math:`1 + t = \sum_k E_k (1 + d_{err,k})` is kept as a pair (the sum of all
     the terms, the maximum's exact 1 among them, rounded once plus its rounding error:
     next to 1 an absolute error of :math:`10^{-6}` ULP is all the reciprocal needs, so
-    unlike :func:`tail_sum` this needs no index of the maximum) and :math:`r (1 + \rho)` is its reciprocal to twice the working
-    precision (:func:`reciprocal_parts`).  So each probability suffers the rounding
+    unlike :func:`tail_sum` this needs no index of the maximum) and
+    :math:`r (1 + \rho)` is its reciprocal to twice the working precision
+    (:func:`reciprocal_parts`).  So each probability suffers the rounding
     of its own exponential, of one product and of one correction, and nothing else:
     dividing by a rounded sum instead costs up to 2.3 ULP on the benchmark set.
     """
