@@ -167,6 +167,26 @@ def exp_floor_row(data: dict[str, Any], case: str = "sigmoid (N,)") -> list[str]
     return ["numpy.exp alone", "(N,)", *cells]
 
 
+#: Headings of the profile table (:func:`profile_rows`).
+PROFILE_HEADER = ["case", "ms per call", "largest shares of the time (own time per function)"]
+
+
+def profile_rows(profile: dict[str, Any], top: int = 4) -> list[list[str]]:
+    """One row per profiled case: its unprofiled time and its ``top`` largest shares.
+
+    A share is the part of the profiled time spent in a function's own lines (NumPy's
+    ufunc calls included); ``celesson.`` and ``numpy.`` are left off the names.
+    """
+    rows = []
+    for case, entry in profile["cases"].items():
+        named = [f for f in entry["by_function"] if f["function"] != "other"][:top]
+        shares = ", ".join(
+            f"{f['function'].removeprefix('celesson.').removeprefix('numpy.')} "
+            f"{100 * f['share']:.0f}%" for f in named)
+        rows.append([case, f"{entry['unprofiled_ms']:.3g}", shares])
+    return rows
+
+
 def text_table(header: list[str], rows: list[list[str]]) -> str:
     """A fixed-width text table."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the ``benchmarks`` package importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import accuracy, fused, report, speed, truth  # noqa: E402
+from benchmarks import accuracy, fused, report, speed, timeshare, truth  # noqa: E402
 from benchmarks.implementations import Implementation, all_implementations  # noqa: E402
 
 
@@ -195,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
                                 [*report.sweep_rows(data), report.exp_floor_row(data)]))
         print("(last row: one numpy.exp over the vector, as a multiple of the fastest "
               "peer's whole sigmoid)")
+        profile_size = timeshare.PROFILE_SIZE if not args.quick else sizes[0]
+        print(f"where celesson's time goes at {report.size_label(profile_size)} values "
+              f"(own time per function, cProfile; ufunc calls charged to their caller)")
+        celesson_impl = next(impl for impl in impls if impl.name == "celesson")
+        data["profile"] = timeshare.run_profile(
+            celesson_impl.functions, speed.sweep_inputs(profile_size),
+            target_seconds=0.05 if args.quick else 0.5)
+        print(report.text_table(report.PROFILE_HEADER, report.profile_rows(data["profile"])))
+        print(f"one ufunc call on a one-element array: {data['profile']['ufunc_call_us']:.2f} us")
         print(f"speed sweep: {time.perf_counter() - start:.0f} s")
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchmarks import accuracy, cases, fused, report, speed, truth  # noqa: E402
+from benchmarks import accuracy, cases, fused, report, speed, timeshare, truth  # noqa: E402
 from benchmarks import run as bench_run  # noqa: E402
 from benchmarks.implementations import (  # noqa: E402
     FUNCTIONS,
@@ -534,6 +534,14 @@ def test_stored_sweep_covers_every_size_and_case() -> None:
             for res in at["results"].values():
                 assert "failed" in res or {"median_ms", "min_ms", "vs_floor"} <= set(res)
             assert "vs_fastest_peer" in at["results"]["celesson"], (case, key)
+    profile = data["profile"]
+    assert profile["size"] == timeshare.PROFILE_SIZE and profile["ufunc_call_us"] > 0
+    assert list(profile["cases"]) == SWEEP_NAMES
+    for case, entry in profile["cases"].items():
+        shares = [f["share"] for f in entry["by_function"]]
+        assert abs(sum(shares) - 1.0) <= 0.01 * len(shares), case  # each rounded to 0.001
+        assert entry["by_function"][-1]["function"] == "other"
+        assert any(f["function"].startswith("celesson.") for f in entry["by_function"]), case
     text = json.dumps(data)
     for fragment in ("/work", "/home", "/root", "/tmp"):
         assert fragment not in text
@@ -572,3 +580,55 @@ def test_exp_floor_row_divides_one_exp_by_the_fastest_peer() -> None:
         }}},
     }
     assert report.exp_floor_row(data) == ["numpy.exp alone", "(N,)", "2.50", "-", "-"]
+
+
+# ------------------------------------------------------------------------ profile
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "expected"),
+    [
+        (str(ROOT / "celesson" / "_rows.py"), "shift", "celesson._rows.shift"),
+        ("~", "<method 'reduce' of 'numpy.ufunc' objects>", "numpy.ufunc.reduce"),
+        ("~", "<method 'copy' of 'numpy.ndarray' objects>", "numpy.ndarray.copy"),
+        ("~", "<built-in method numpy._core._multiarray_umath.c_einsum>", "numpy.c_einsum"),
+        ("~", "<built-in method builtins.len>", "builtins.len"),
+        (str(ROOT / "benchmarks" / "implementations.py"), "softmax", None),
+        ("~", "<method 'disable' of '_lsprof.Profiler' objects>", "_lsprof.Profiler.disable"),
+    ],
+)
+def test_profile_labels_name_the_package_function(filename, name, expected) -> None:
+    assert timeshare._label(filename, name) == expected
+
+
+def test_profile_charges_the_time_to_the_package_functions_that_spend_it() -> None:
+    import celesson
+
+    z = np.random.default_rng(0).normal(0.0, 4.0, 10**4)
+    logits = z.reshape(1000, 10)
+    sig = timeshare.profile_call(lambda: celesson.sigmoid(z), 20)
+    assert sig["calls"] == 20 and sig["profiled_ms"] > 0
+    names = [f["function"] for f in sig["by_function"]]
+    assert names[-1] == "other"
+    assert "celesson._kernels.sigmoid" in names  # its own passes: most of the time
+    top = sig["by_function"][0]
+    assert top["function"] == "celesson._kernels.sigmoid" and top["calls_per_call"] == 1.0
+    assert abs(sum(f["share"] for f in sig["by_function"]) - 1.0) < 0.01
+    # the softmax spends a good part of its time in the TwoSum of the shift
+    soft = timeshare.profile_call(lambda: celesson.softmax(logits, axis=1), 20)
+    by_name = {f["function"]: f for f in soft["by_function"]}
+    assert by_name["celesson._summation.two_sum_into"]["share"] > 0.05
+    assert "celesson._kernels.sigmoid" not in by_name
+    with pytest.raises(ValueError, match="calls"):
+        timeshare.profile_call(lambda: None, 0)
+
+
+def test_profile_rows_list_the_largest_shares() -> None:
+    profile = {"cases": {"softmax (N, 10)": {"unprofiled_ms": 3.3429, "by_function": [
+        {"function": "celesson._summation.two_sum_into", "share": 0.243},
+        {"function": "numpy.ufunc.reduce", "share": 0.12},
+        {"function": "celesson._rows.softmax_block", "share": 0.1},
+        {"function": "other", "share": 0.537},
+    ]}}}
+    assert report.profile_rows(profile, top=2) == [
+        ["softmax (N, 10)", "3.34", "_summation.two_sum_into 24%, ufunc.reduce 12%"]]
