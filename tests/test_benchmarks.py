@@ -601,24 +601,29 @@ def test_profile_labels_name_the_package_function(filename, name, expected) -> N
     assert timeshare._label(filename, name) == expected
 
 
-def test_profile_charges_the_time_to_the_package_functions_that_spend_it() -> None:
+def test_profile_lists_each_package_function_with_its_calls(monkeypatch) -> None:
     import celesson
 
+    monkeypatch.setattr(timeshare, "MIN_SHARE", 0.0)  # every function, whatever its time
     z = np.random.default_rng(0).normal(0.0, 4.0, 10**4)
-    logits = z.reshape(1000, 10)
     sig = timeshare.profile_call(lambda: celesson.sigmoid(z), 20)
     assert sig["calls"] == 20 and sig["profiled_ms"] > 0
-    names = [f["function"] for f in sig["by_function"]]
-    assert names[-1] == "other"
-    assert "celesson._kernels.sigmoid" in names  # its own passes: most of the time
-    top = sig["by_function"][0]
-    assert top["function"] == "celesson._kernels.sigmoid" and top["calls_per_call"] == 1.0
+    by_name = {f["function"]: f for f in sig["by_function"]}
+    assert sig["by_function"][-1]["function"] == "other"
+    # one block of 10**4 values: the kernel once, -|z| once, per call
+    assert by_name["celesson._kernels.sigmoid"]["calls_per_call"] == 1.0
+    assert by_name["celesson._kernels.neg_abs"]["calls_per_call"] == 1.0
+    assert by_name["celesson.numerics.sigmoid"]["calls_per_call"] == 1.0
+    assert not any(name.startswith("celesson._rows") for name in by_name)
     assert abs(sum(f["share"] for f in sig["by_function"]) - 1.0) < 0.01
-    # the softmax spends a good part of its time in the TwoSum of the shift
-    soft = timeshare.profile_call(lambda: celesson.softmax(logits, axis=1), 20)
+    shares = [f["share"] for f in sig["by_function"][:-1]]
+    assert shares == sorted(shares, reverse=True)
+    # the softmax of (1000, 10) logits: one block, one TwoSum of the shift per call
+    soft = timeshare.profile_call(lambda: celesson.softmax(z.reshape(1000, 10), axis=1), 20)
     by_name = {f["function"]: f for f in soft["by_function"]}
-    assert by_name["celesson._summation.two_sum_into"]["share"] > 0.05
-    assert "celesson._kernels.sigmoid" not in by_name
+    assert by_name["celesson._summation.two_sum_into"]["calls_per_call"] == 1.0
+    assert by_name["celesson._rows.softmax_block"]["calls_per_call"] == 1.0
+    assert "celesson._kernels.neg_abs" not in by_name
     with pytest.raises(ValueError, match="calls"):
         timeshare.profile_call(lambda: None, 0)
 
