@@ -148,23 +148,48 @@ def sweep_rows(
     return rows
 
 
-def exp_floor_row(data: dict[str, Any], case: str = "sigmoid (N,)") -> list[str]:
-    """One numpy.exp over the input, as a multiple of the fastest peer's ``case``.
+def exp_floor(data: dict[str, Any], case: str, size: int) -> float | None:
+    """One ``numpy.exp`` over ``size`` values as a multiple of the faster peer's ``case``.
 
-    No NumPy function of the sweep can beat one ``numpy.exp`` per value: where this
-    ratio is above a target, the target cannot be met in plain NumPy on that machine.
+    Every function of the sweep needs one exponential per value, and plain NumPy has no
+    faster way to take it: a multiple above a target means that no NumPy implementation
+    can meet the target in that cell on the machine that measured ``data``. ``None``
+    where the exp time, celesson's time or every peer is missing.
     """
-    cells = []
-    for size in data["sizes"]:
-        exp_ms = data["floor"].get(str(size), {}).get("exp_median_ms")
-        at = data["cases"].get(case, {}).get("by_size", {}).get(str(size), {}).get("results", {})
-        celesson = at.get("celesson", {})
-        if exp_ms is None or "median_ms" not in celesson or "vs_fastest_peer" not in celesson:
-            cells.append("-")
-            continue
-        peer_ms = celesson["median_ms"] / celesson["vs_fastest_peer"]
-        cells.append(f"{exp_ms / peer_ms:.2f}")
-    return ["numpy.exp alone", "(N,)", *cells]
+    exp_ms = data["floor"].get(str(size), {}).get("exp_median_ms")
+    at = data["cases"].get(case, {}).get("by_size", {}).get(str(size), {}).get("results", {})
+    celesson = at.get("celesson", {})
+    if exp_ms is None or "median_ms" not in celesson or "vs_fastest_peer" not in celesson:
+        return None
+    return float(exp_ms / (celesson["median_ms"] / celesson["vs_fastest_peer"]))
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def exp_floor_row(data: dict[str, Any], case: str = "sigmoid (N,)") -> list[str]:
+    """:func:`exp_floor` of ``case`` at every size, as a row below :func:`sweep_rows`."""
+    return ["numpy.exp alone", "(N,)", *(_cell(exp_floor(data, case, s)) for s in data["sizes"])]
+
+
+def exp_floor_rows(data: dict[str, Any]) -> list[list[str]]:
+    """One row per sweep case, as :func:`sweep_rows`: :func:`exp_floor` at every size."""
+    return [
+        [FUNCTION_LABELS.get(entry["function"], entry["function"]), entry["shape"],
+         *(_cell(exp_floor(data, case, s)) for s in data["sizes"])]
+        for case, entry in data["cases"].items()
+    ]
+
+
+def out_of_numpy_reach(data: dict[str, Any], target: float) -> list[tuple[str, int]]:
+    """The ``(case, size)`` cells where one ``numpy.exp`` alone exceeds ``target``."""
+    return [
+        (case, size)
+        for case in data["cases"]
+        for size in data["sizes"]
+        if (floor := exp_floor(data, case, size)) is not None and floor > target
+    ]
 
 
 #: Headings of the profile table (:func:`profile_rows`).

@@ -195,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
                                 [*report.sweep_rows(data), report.exp_floor_row(data)]))
         print("(last row: one numpy.exp over the vector, as a multiple of the fastest "
               "peer's whole sigmoid)")
+        print("one numpy.exp over as many values as each input holds, as a multiple of the "
+              "faster peer's whole function: above "
+              f"{speed.TARGET} no plain-NumPy implementation is within {speed.TARGET} times "
+              "the peer there")
+        print(report.text_table(report.sweep_header(data), report.exp_floor_rows(data)))
+        beyond = report.out_of_numpy_reach(data, speed.TARGET)
+        print(f"cells out of NumPy's reach: {len(beyond)} of "
+              f"{len(data['cases']) * len(data['sizes'])}")
         profile_size = timeshare.PROFILE_SIZE if not args.quick else sizes[0]
         print(f"where celesson's time goes at {report.size_label(profile_size)} values "
               f"(own time per function, cProfile; ufunc calls charged to their caller)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -495,6 +496,9 @@ def test_run_sizes_only_runs_the_sweep_alone_and_writes_its_file(
     assert "celesson's median time as a multiple of the faster of scipy and torch" in out
     table_rows = [line.split() for line in out.splitlines() if line.startswith("sigmoid ")]
     assert table_rows and all(row[:2] == ["sigmoid", "(N,)"] for row in table_rows)
+    assert "one numpy.exp over as many values as each input holds" in out
+    counts = re.findall(r"cells out of NumPy's reach: (\d+) of (\d+)", out)
+    assert counts and all(int(n) <= int(total) == len(SWEEP_NAMES) for n, total in counts)
 
 
 # ----------------------------------------------------------------------------- stored results
@@ -580,6 +584,46 @@ def test_exp_floor_row_divides_one_exp_by_the_fastest_peer() -> None:
         }}},
     }
     assert report.exp_floor_row(data) == ["numpy.exp alone", "(N,)", "2.50", "-", "-"]
+
+
+def _two_case_sweep() -> dict[str, Any]:
+    """Two cases at two sizes: celesson's time and its multiple of the faster peer, and
+    the time of one exp (so the peer took 6/3 = 2 ms, 9/1.5 = 6 ms, 4/2 = 2 ms, 8/4 = 2 ms)."""
+    def at(ms: float, ratio: float) -> dict[str, Any]:
+        return {"results": {"celesson": {"median_ms": ms, "vs_fastest_peer": ratio}}}
+
+    return {
+        "sizes": [1000, 10000],
+        "floor": {"1000": {"exp_median_ms": 4.0}, "10000": {"exp_median_ms": 3.0}},
+        "cases": {
+            "sigmoid (N,)": {"function": "sigmoid", "shape": "(N,)",
+                             "by_size": {"1000": at(6.0, 3.0), "10000": at(9.0, 1.5)}},
+            "softmax (N, 10)": {"function": "softmax", "shape": "(N, 10)",
+                                "by_size": {"1000": at(4.0, 2.0), "10000": at(8.0, 4.0)}},
+        },
+    }
+
+
+def test_exp_floor_rows_give_every_case_its_own_peer() -> None:
+    """Each case divides the same exp time by its own peer's time, not by the sigmoid's."""
+    data = _two_case_sweep()
+    assert report.exp_floor_rows(data) == [
+        ["sigmoid", "(N,)", "2.00", "0.50"],
+        ["softmax", "(N, 10)", "2.00", "1.50"],
+    ]
+    assert report.exp_floor_row(data) == ["numpy.exp alone", "(N,)", "2.00", "0.50"]
+    assert report.exp_floor(data, "softmax (N, 10)", 10000) == pytest.approx(1.5)
+    assert report.exp_floor(data, "no such case", 1000) is None
+
+
+def test_out_of_numpy_reach_lists_the_cells_above_the_target() -> None:
+    """Above the target strictly: the softmax at 10**4 (exactly 1.5) is still reachable."""
+    data = _two_case_sweep()
+    assert report.out_of_numpy_reach(data, 1.5) == [
+        ("sigmoid (N,)", 1000), ("softmax (N, 10)", 1000)]
+    assert report.out_of_numpy_reach(data, 1.4) == [
+        ("sigmoid (N,)", 1000), ("softmax (N, 10)", 1000), ("softmax (N, 10)", 10000)]
+    assert report.out_of_numpy_reach(data, 2.0) == []
 
 
 # ------------------------------------------------------------------------ profile
