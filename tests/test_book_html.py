@@ -398,6 +398,18 @@ def test_no_unrendered_roles_or_directives() -> None:
     assert not offenders, "unrendered MyST syntax:\n" + "\n".join(offenders)
 
 
+def test_no_raw_code_spans_in_prose() -> None:
+    """A Markdown code span shows as backticks where it was never parsed: a glued string
+    pasted with glue:text is plain text (glue a Markdown object and paste it with glue:md)."""
+    span = re.compile(r"`[^`\s][^`]*`")
+    offenders = []
+    for page in pages():
+        for text in visible_prose(page):
+            if span.search(text):
+                offenders.append(f"{rel(page)}: {text.strip()[:100]!r}")
+    assert not offenders, "unparsed code spans (backticks shown as text):\n" + "\n".join(offenders)
+
+
 def visible_prose(page: Path) -> list[str]:
     """Text nodes of the page's article outside code, scripts and math elements."""
     doc = soup(page)
