@@ -142,10 +142,17 @@ def sweep_rows(
         for size in data["sizes"]:
             at = entry["by_size"].get(str(size), {}).get("results", {})
             cells.append(ratio_cell(at[implementation], key) if implementation in at else "-")
-        rows.append(
-            [FUNCTION_LABELS.get(entry["function"], entry["function"]), entry["shape"], *cells]
-        )
+        rows.append([*_row_label(entry), *cells])
     return rows
+
+
+def _row_label(entry: dict[str, Any]) -> list[str]:
+    """The first two cells of a sweep row: the function's label and the input shape."""
+    return [FUNCTION_LABELS.get(entry["function"], entry["function"]), entry["shape"]]
+
+
+#: The package's aim at every size: at most this multiple of the faster peer's time.
+SPEED_TARGET = 1.5
 
 
 def exp_floor(data: dict[str, Any], case: str, size: int) -> float | None:
@@ -176,8 +183,7 @@ def exp_floor_row(data: dict[str, Any], case: str = "sigmoid (N,)") -> list[str]
 def exp_floor_rows(data: dict[str, Any]) -> list[list[str]]:
     """One row per sweep case, as :func:`sweep_rows`: :func:`exp_floor` at every size."""
     return [
-        [FUNCTION_LABELS.get(entry["function"], entry["function"]), entry["shape"],
-         *(_cell(exp_floor(data, case, s)) for s in data["sizes"])]
+        [*_row_label(entry), *(_cell(exp_floor(data, case, s)) for s in data["sizes"])]
         for case, entry in data["cases"].items()
     ]
 

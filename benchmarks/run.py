@@ -197,10 +197,11 @@ def main(argv: list[str] | None = None) -> int:
               "peer's whole sigmoid)")
         print("one numpy.exp over as many values as each input holds, as a multiple of the "
               "faster peer's whole function: above "
-              f"{speed.TARGET} no plain-NumPy implementation is within {speed.TARGET} times "
+              f"{report.SPEED_TARGET} no plain-NumPy implementation is within "
+              f"{report.SPEED_TARGET} times "
               "the peer there")
         print(report.text_table(report.sweep_header(data), report.exp_floor_rows(data)))
-        beyond = report.out_of_numpy_reach(data, speed.TARGET)
+        beyond = report.out_of_numpy_reach(data, report.SPEED_TARGET)
         print(f"cells out of NumPy's reach: {len(beyond)} of "
               f"{len(data['cases']) * len(data['sizes'])}")
         profile_size = timeshare.PROFILE_SIZE if not args.quick else sizes[0]

@@ -66,9 +66,6 @@ N_VALUES = 10**7
 #: Implementations that are real peers (the textbook formulas are a baseline, not a peer).
 PEERS: tuple[str, ...] = ("scipy", "torch")
 
-#: The package's aim at every size: at most this multiple of the faster peer's time.
-TARGET = 1.5
-
 
 def make_inputs(size: int = N_VALUES, seed: int = 0) -> dict[str, tuple[Any, ...]]:
     """The inputs of each speed case (logits ~ N(0, 4**2), labels in {0, 1}).

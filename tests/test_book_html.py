@@ -401,12 +401,7 @@ def test_no_unrendered_roles_or_directives() -> None:
 def test_no_raw_code_spans_in_prose() -> None:
     """A Markdown code span shows as backticks where it was never parsed: a glued string
     pasted with glue:text is plain text (glue a Markdown object and paste it with glue:md)."""
-    span = re.compile(r"`[^`\s][^`]*`")
-    offenders = []
-    for page in pages():
-        for text in visible_prose(page):
-            if span.search(text):
-                offenders.append(f"{rel(page)}: {text.strip()[:100]!r}")
+    offenders = prose_matching(re.compile(r"`[^`\s][^`]*`"))
     assert not offenders, "unparsed code spans (backticks shown as text):\n" + "\n".join(offenders)
 
 
@@ -424,12 +419,14 @@ def visible_prose(page: Path) -> list[str]:
     return texts
 
 
+def prose_matching(pattern: re.Pattern[str]) -> list[str]:
+    """``page: text`` for every text node of the book's prose that ``pattern`` matches."""
+    return [f"{rel(page)}: {text.strip()[:100]!r}"
+            for page in pages() for text in visible_prose(page) if pattern.search(text)]
+
+
 def test_no_raw_tex_outside_math() -> None:
-    offenders = []
-    for page in pages():
-        for text in visible_prose(page):
-            if RAW_TEX.search(text):
-                offenders.append(f"{rel(page)}: {text.strip()[:100]!r}")
+    offenders = prose_matching(RAW_TEX)
     assert not offenders, "TeX outside math elements (will show raw):\n" + "\n".join(offenders)
 
 
